@@ -1,0 +1,63 @@
+package dev.berth.core.storage;
+
+import dev.berth.core.digest.Digest;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The storage SPI: content-addressed blobs and resumable uploads. Every method is asynchronous and
+ * must not block the calling event loop.
+ *
+ * <p>An upload is identified by an opaque {@code handle} that the driver returns and the registry
+ * keeps in PostgreSQL, so that any replica can continue the upload: a driver must not hold upload
+ * state in memory or on one replica's local disk (for S3 the handle carries the multipart upload id
+ * and the parts written so far). Committing an upload is zero-copy where the backend allows it: the
+ * upload's object becomes the blob's object.
+ */
+public interface BlobStore {
+
+    /** A short name for logs and health checks, such as {@code filesystem}. */
+    String type();
+
+    /** Starts an upload and returns its handle. */
+    Future<String> beginUpload(String uploadId);
+
+    /**
+     * Appends {@code chunk} to the upload at {@code offset}, the number of bytes accepted so far.
+     * Bytes a crashed earlier attempt may have left past {@code offset} are overwritten. The stream is
+     * consumed to its end; the result carries the (possibly new) handle and the bytes written.
+     */
+    Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk);
+
+    /**
+     * Turns the first {@code size} bytes of the upload into the blob {@code digest} and returns where the
+     * blob now lives. If the blob is stored already the upload is discarded (one copy per digest).
+     */
+    Future<StorageKey> commitUpload(String handle, long size, Digest digest);
+
+    /** Discards an upload; succeeds if it is gone already. */
+    Future<Void> abortUpload(String handle);
+
+    /** Streams {@code length} bytes of a blob from {@code offset}. */
+    Future<ReadStream<Buffer>> read(StorageKey key, long offset, long length);
+
+    /** A local file for zero-copy serving ({@code sendfile}), when the driver has one. */
+    default Optional<Path> localFile(StorageKey key) {
+        return Optional.empty();
+    }
+
+    /** Deletes a blob; succeeds if it is gone already. */
+    Future<Void> delete(StorageKey key);
+
+    /** Whether the store can take writes now, with a reason when it cannot (for readiness checks). */
+    Future<StorageHealth> health();
+
+    record ChunkWritten(String handle, long bytesWritten) {
+    }
+
+    record StorageHealth(boolean up, String detail) {
+    }
+}

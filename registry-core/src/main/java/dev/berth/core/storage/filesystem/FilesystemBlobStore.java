@@ -1,0 +1,218 @@
+package dev.berth.core.storage.filesystem;
+
+import dev.berth.core.digest.Digest;
+import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.StorageException;
+import dev.berth.core.storage.StorageKey;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.file.AsyncFile;
+import io.vertx.core.file.OpenOptions;
+import io.vertx.core.streams.ReadStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
+import java.util.Optional;
+import java.util.stream.Stream;
+
+/**
+ * Blobs and uploads as files under one root folder. An upload is a file under {@code uploads/}; its
+ * commit is an atomic rename into {@code blobs/}, so the bytes are written exactly once. Blocking file
+ * calls run on Vert.x worker threads.
+ */
+public class FilesystemBlobStore implements BlobStore {
+    private final Vertx vertx;
+    private final Path root;
+    private final long minFreeBytes;
+
+    /**
+     * @param minFreeBytes below this much free space the store reports itself not ready
+     */
+    public FilesystemBlobStore(Vertx vertx, Path root, long minFreeBytes) {
+        this.vertx = vertx;
+        this.root = root.toAbsolutePath().normalize();
+        this.minFreeBytes = minFreeBytes;
+        try {
+            Files.createDirectories(this.root.resolve("blobs"));
+            Files.createDirectories(this.root.resolve("uploads"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create storage folder " + this.root, e);
+        }
+    }
+
+    @Override
+    public String type() {
+        return "filesystem";
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    private Path resolve(StorageKey key) {
+        return root.resolve(key.path());
+    }
+
+    @Override
+    public Future<String> beginUpload(String uploadId) {
+        StorageKey key = StorageKey.forUpload(uploadId);
+        Path file = resolve(key);
+        return blocking(() -> {
+            Files.createDirectories(file.getParent());
+            Files.newByteChannel(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE).close();
+            return key.path();
+        }, "cannot start upload");
+    }
+
+    @Override
+    public Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk) {
+        Path file = resolve(new StorageKey(handle));
+        return vertx.fileSystem()
+                .open(file.toString(), new OpenOptions().setRead(false).setWrite(true).setCreate(false))
+                .recover(err -> Future.failedFuture(mapError("cannot open upload " + handle, err)))
+                .compose(asyncFile -> {
+                    asyncFile.setWritePos(offset);
+                    return chunk.pipe().endOnComplete(false).to(asyncFile)
+                            .compose(v -> asyncFile.flush())
+                            .map(v -> asyncFile.getWritePos() - offset)
+                            .transform(ar -> asyncFile.close().transform(closed -> ar.succeeded()
+                                    ? Future.succeededFuture(new ChunkWritten(handle, ar.result()))
+                                    : Future.failedFuture(mapError("cannot write upload " + handle, ar.cause()))));
+                });
+    }
+
+    @Override
+    public Future<StorageKey> commitUpload(String handle, long size, Digest digest) {
+        Path upload = resolve(new StorageKey(handle));
+        StorageKey blobKey = StorageKey.forBlob(digest);
+        Path blob = resolve(blobKey);
+        return blocking(() -> {
+            // A killed writer may have left bytes past the accepted size: cut them before the rename.
+            try (FileChannel ch = FileChannel.open(upload, StandardOpenOption.WRITE)) {
+                if (ch.size() < size) {
+                    throw new StorageException("upload " + handle + " has " + ch.size() + " bytes, expected " + size,
+                            null, false);
+                }
+                if (ch.size() > size) {
+                    ch.truncate(size);
+                }
+                ch.force(true);
+            }
+            Files.createDirectories(blob.getParent());
+            if (Files.exists(blob)) {
+                deleteTree(upload.getParent());
+                return blobKey;
+            }
+            try {
+                Files.move(upload, blob, StandardCopyOption.ATOMIC_MOVE);
+            } catch (FileAlreadyExistsException raced) {
+                // another replica committed the same digest first: keep one copy
+            }
+            deleteTree(upload.getParent());
+            return blobKey;
+        }, "cannot commit upload " + handle);
+    }
+
+    @Override
+    public Future<Void> abortUpload(String handle) {
+        Path upload = resolve(new StorageKey(handle));
+        return blocking(() -> {
+            deleteTree(upload.getParent());
+            return null;
+        }, "cannot discard upload " + handle);
+    }
+
+    @Override
+    public Future<ReadStream<Buffer>> read(StorageKey key, long offset, long length) {
+        return vertx.fileSystem().open(resolve(key).toString(), new OpenOptions().setRead(true).setWrite(false))
+                .map(file -> (ReadStream<Buffer>) file.setReadPos(offset).setReadLength(length))
+                .recover(err -> Future.failedFuture(mapError("cannot read " + key, err)));
+    }
+
+    @Override
+    public Optional<Path> localFile(StorageKey key) {
+        return Optional.of(resolve(key));
+    }
+
+    @Override
+    public Future<Void> delete(StorageKey key) {
+        Path file = resolve(key);
+        return blocking(() -> {
+            Files.deleteIfExists(file);
+            Path dir = file.getParent();
+            if (dir.startsWith(root.resolve("blobs")) && !dir.equals(root.resolve("blobs"))) {
+                try (Stream<Path> entries = Files.list(dir)) {
+                    if (entries.findAny().isEmpty()) {
+                        Files.deleteIfExists(dir);
+                    }
+                }
+            }
+            return null;
+        }, "cannot delete " + key);
+    }
+
+    @Override
+    public Future<StorageHealth> health() {
+        return blocking(() -> {
+            long free = Files.getFileStore(root).getUsableSpace();
+            String detail = "free " + (free >> 20) + " MiB at " + root;
+            return free >= minFreeBytes
+                    ? new StorageHealth(true, detail)
+                    : new StorageHealth(false, detail + " (below the minimum of " + (minFreeBytes >> 20) + " MiB)");
+        }, "cannot check storage");
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (NoSuchFileException ignored) {
+                    // removed concurrently
+                }
+            }
+        }
+    }
+
+    @FunctionalInterface
+    private interface IoCall<T> {
+        T call() throws Exception;
+    }
+
+    private <T> Future<T> blocking(IoCall<T> call, String what) {
+        return vertx.executeBlocking(() -> {
+            try {
+                return call.call();
+            } catch (StorageException e) {
+                throw e;
+            } catch (Exception e) {
+                throw mapError(what, e);
+            }
+        }, false);
+    }
+
+    static StorageException mapError(String what, Throwable err) {
+        if (err instanceof StorageException se) {
+            return se;
+        }
+        boolean full = false;
+        for (Throwable t = err; t != null; t = t.getCause()) {
+            String m = t.getMessage();
+            if (m != null && (m.contains("No space left") || m.contains("Disk quota exceeded"))) {
+                full = true;
+            }
+        }
+        return new StorageException(what + ": " + err.getMessage(), err, full);
+    }
+}
