@@ -1,0 +1,106 @@
+package dev.berth.registry.error;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.core.digest.InvalidDigestException;
+import dev.berth.core.media.InvalidManifestException;
+import dev.berth.core.name.InvalidNameException;
+import dev.berth.core.storage.StorageException;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+
+/**
+ * Turns any failure on the request path into an OCI error body
+ * ({@code {"errors":[{"code","message","detail"}]}}) with the right status. Unexpected failures are
+ * logged with the request line and answered with a generic 500.
+ */
+@ApplicationScoped
+public class ErrorResponder {
+    private static final Logger LOG = Logger.getLogger(ErrorResponder.class);
+    private final ObjectMapper mapper;
+
+    public ErrorResponder(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    public void respond(RoutingContext ctx, Throwable failure) {
+        RegistryException error = translate(failure);
+        if (error.error() == OciError.UNKNOWN || error.error() == OciError.STORAGE_FULL) {
+            LOG.errorf(failure, "%s %s failed: %s", ctx.request().method(), ctx.request().path(), failure.getMessage());
+        } else {
+            LOG.debugf("%s %s -> %d %s: %s", ctx.request().method(), ctx.request().path(), error.status(),
+                    error.error(), error.getMessage());
+        }
+        HttpServerResponse response = ctx.response();
+        if (response.headWritten() || response.ended() || response.closed()) {
+            // a stream already started: the only honest signal left is to cut the connection
+            if (!response.ended() && !response.closed()) {
+                ctx.request().connection().close();
+            }
+            return;
+        }
+        Map<String, Object> entry = new LinkedHashMap<>();
+        entry.put("code", error.error().name());
+        entry.put("message", error.getMessage());
+        if (error.detail() != null) {
+            entry.put("detail", error.detail());
+        }
+        byte[] body;
+        try {
+            body = mapper.writeValueAsBytes(Map.of("errors", List.of(entry)));
+        } catch (Exception e) {
+            body = ("{\"errors\":[{\"code\":\"UNKNOWN\",\"message\":\"internal error\"}]}").getBytes();
+        }
+        response.setStatusCode(error.status());
+        response.headers().remove("Docker-Content-Digest").remove("Location").remove("Content-Range");
+        response.putHeader("Content-Type", "application/json");
+        response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
+        if (!ctx.request().isEnded()) {
+            // a request body we did not read: do not keep a half-read connection alive
+            response.putHeader("Connection", "close");
+        }
+        if (ctx.request().method().name().equals("HEAD")) {
+            response.putHeader("Content-Length", String.valueOf(body.length)).end();
+        } else {
+            response.end(io.vertx.core.buffer.Buffer.buffer(body));
+        }
+    }
+
+    static RegistryException translate(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof RegistryException re) {
+            return re;
+        }
+        if (t instanceof InvalidDigestException) {
+            return new RegistryException(OciError.DIGEST_INVALID, t.getMessage());
+        }
+        if (t instanceof InvalidNameException) {
+            return new RegistryException(t.getMessage().startsWith("invalid tag") ? OciError.MANIFEST_INVALID
+                    : OciError.NAME_INVALID, t.getMessage());
+        }
+        if (t instanceof InvalidManifestException) {
+            return new RegistryException(OciError.MANIFEST_INVALID, t.getMessage());
+        }
+        if (t instanceof StorageException se && se.outOfSpace()) {
+            return new RegistryException(OciError.STORAGE_FULL,
+                    "the registry's storage is out of space; the upload was not stored, retry later");
+        }
+        return new RegistryException(OciError.UNKNOWN, "internal error, see the registry log");
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable current = t;
+        for (int i = 0; i < 10 && current != null; i++) {
+            if (current instanceof RegistryException || current instanceof IllegalArgumentException
+                    || current instanceof StorageException) {
+                return current;
+            }
+            current = current.getCause();
+        }
+        return t;
+    }
+}

@@ -1,0 +1,42 @@
+package dev.berth.registry.repository;
+
+import dev.berth.core.event.RegistryEvent;
+import dev.berth.registry.outbox.OutboxRepository;
+import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.smallrye.mutiny.Uni;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
+
+/** Repositories by name; creation is race-free across replicas (insert ... on conflict do nothing). */
+@ApplicationScoped
+public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRepository, Long> {
+    private final OutboxRepository outbox;
+
+    public ImageRepositoryRepository(OutboxRepository outbox) {
+        this.outbox = outbox;
+    }
+
+    public Uni<ImageRepository> findByName(String name) {
+        return find("name", name).firstResult();
+    }
+
+    /** The repository with this name, created (with a {@code repository.created} event) if missing. */
+    public Uni<ImageRepository> getOrCreate(String name) {
+        return getSession()
+                .chain(s -> s.createNativeQuery(
+                        "insert into repository (name) values (:name) on conflict (name) do nothing returning id",
+                        Long.class).setParameter("name", name).getResultList())
+                .chain(created -> created.isEmpty()
+                        ? Uni.createFrom().voidItem()
+                        : outbox.append(RegistryEvent.REPOSITORY_CREATED, name, null, null, null))
+                .chain(() -> findByName(name));
+    }
+
+    /** One page of repository names in byte order, after {@code last}. */
+    public Uni<List<String>> namesAfter(String last, int limit) {
+        return getSession().chain(s -> s.createNativeQuery(
+                "select name from repository where name collate \"C\" > :last order by name collate \"C\" limit :limit",
+                String.class).setParameter("last", last == null ? "" : last).setParameter("limit", limit)
+                .getResultList());
+    }
+}

@@ -1,0 +1,29 @@
+package dev.berth.registry.storage;
+
+import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.filesystem.FilesystemBlobStore;
+import dev.berth.registry.config.RegistryConfig;
+import io.vertx.core.Vertx;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Produces;
+import org.jboss.logging.Logger;
+
+/** Chooses the storage driver from {@code registry.storage.type}. */
+@ApplicationScoped
+public class BlobStoreProducer {
+    private static final Logger LOG = Logger.getLogger(BlobStoreProducer.class);
+
+    @Produces
+    @ApplicationScoped
+    BlobStore blobStore(RegistryConfig config, Vertx vertx) {
+        String type = config.storage().type();
+        if ("filesystem".equals(type)) {
+            RegistryConfig.Storage.Filesystem fs = config.storage().filesystem();
+            FilesystemBlobStore store = new FilesystemBlobStore(vertx, fs.root(), fs.minFreeBytes());
+            LOG.infof("Storage: filesystem at %s", store.root());
+            return store;
+        }
+        throw new IllegalStateException("registry.storage.type=" + type
+                + " is not supported by this build; use 'filesystem'");
+    }
+}

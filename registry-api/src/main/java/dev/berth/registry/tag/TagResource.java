@@ -1,0 +1,56 @@
+package dev.berth.registry.tag;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.core.name.RepositoryName;
+import dev.berth.registry.manifest.ManifestService;
+import dev.berth.registry.route.Pagination;
+import dev.berth.registry.route.Responses;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.RoutingContext;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** {@code GET /v2/<name>/tags/list} with {@code n}/{@code last} pagination and a {@code Link} header. */
+@ApplicationScoped
+public class TagResource {
+    private final ManifestService manifests;
+    private final TagRepository tags;
+    private final Pagination pagination;
+    private final ObjectMapper mapper;
+
+    public TagResource(ManifestService manifests, TagRepository tags, Pagination pagination, ObjectMapper mapper) {
+        this.manifests = manifests;
+        this.tags = tags;
+        this.pagination = pagination;
+        this.mapper = mapper;
+    }
+
+    public Uni<Void> list(RoutingContext ctx, RepositoryName name, boolean head) {
+        Pagination.Page page = pagination.parse(ctx.request());
+        return Panache.withSession(() -> manifests.existingRepository(name)
+                .chain(repo -> page.size() == 0
+                        ? Uni.createFrom().item(java.util.List.<String>of())
+                        : tags.namesAfter(repo.id, page.last(), page.size() + 1)))
+                .chain(names -> {
+                    Map<String, Object> body = new LinkedHashMap<>();
+                    body.put("name", name.value());
+                    body.put("tags", pagination.trim(names, page));
+                    pagination.link(ctx.response(), "/v2/" + name + "/tags/list", names, page);
+                    return writeJson(ctx, body, head);
+                });
+    }
+
+    private Uni<Void> writeJson(RoutingContext ctx, Object body, boolean head) {
+        try {
+            byte[] bytes = mapper.writeValueAsBytes(body);
+            ctx.response().putHeader("Content-Type", "application/json")
+                    .putHeader("Content-Length", String.valueOf(bytes.length));
+            return Responses.uni(head ? ctx.response().end() : ctx.response().end(Buffer.buffer(bytes)));
+        } catch (Exception e) {
+            return Uni.createFrom().failure(e);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package dev.berth.registry.upload;
+
+import dev.berth.core.digest.Digest;
+import dev.berth.core.digest.DigestingReadStream;
+import dev.berth.core.digest.ResumableDigester;
+import dev.berth.core.name.RepositoryName;
+import dev.berth.core.storage.BlobStore;
+import dev.berth.registry.blob.BlobRepository;
+import dev.berth.registry.error.OciError;
+import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.repository.ImageRepository;
+import dev.berth.registry.repository.ImageRepositoryRepository;
+import dev.berth.registry.route.Responses;
+import io.quarkus.hibernate.reactive.panache.Panache;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+import org.jboss.logging.Logger;
+
+/**
+ * Blob uploads: sessions, chunks, commit, cancel and cross-repository mounts.
+ *
+ * <p>Each chunk is written while its session row is locked ({@code FOR UPDATE NOWAIT}); the new size
+ * and hash state are stored in the same transaction, so a chunk either counts completely or not at all.
+ * A commit checks the digest from the carried hash state (the blob is never read again) and turns the
+ * upload into the blob without copying.
+ */
+@ApplicationScoped
+public class UploadService {
+    private static final Logger LOG = Logger.getLogger(UploadService.class);
+
+    private final ImageRepositoryRepository repositories;
+    private final UploadSessionRepository sessions;
+    private final BlobRepository blobs;
+    private final BlobStore store;
+
+    public UploadService(ImageRepositoryRepository repositories, UploadSessionRepository sessions,
+            BlobRepository blobs, BlobStore store) {
+        this.repositories = repositories;
+        this.sessions = sessions;
+        this.blobs = blobs;
+        this.store = store;
+    }
+
+    /** A chunk as it arrives: the body, its announced length (-1 if unknown) and {@code Content-Range}. */
+    public record Chunk(ReadStream<Buffer> body, long contentLength, ChunkRange range) {
+    }
+
+    /** The inclusive byte range a client says its chunk covers. */
+    public record ChunkRange(long start, long end) {
+        public static ChunkRange parse(String header) {
+            if (header == null || header.isBlank()) {
+                return null;
+            }
+            String v = header.trim();
+            if (v.startsWith("bytes ")) {
+                v = v.substring(6);
+            } else if (v.startsWith("bytes=")) {
+                v = v.substring(6);
+            }
+            int dash = v.indexOf('-');
+            try {
+                long start = Long.parseLong(v.substring(0, dash));
+                int slash = v.indexOf('/');
+                long end = Long.parseLong(slash < 0 ? v.substring(dash + 1) : v.substring(dash + 1, slash));
+                if (start < 0 || end < start) {
+                    throw RegistryException.rangeInvalid("invalid Content-Range: " + header);
+                }
+                return new ChunkRange(start, end);
+            } catch (RuntimeException e) {
+                if (e instanceof RegistryException re) {
+                    throw re;
+                }
+                throw RegistryException.rangeInvalid("invalid Content-Range: " + header);
+            }
+        }
+    }
+
+    public Uni<UploadSession> start(RepositoryName name) {
+        UUID id = UUID.randomUUID();
+        return Panache.withTransaction(() -> repositories.getOrCreate(name.value())
+                .chain(repo -> Responses.uni(store.beginUpload(id.toString())).chain(handle -> {
+                    UploadSession s = new UploadSession();
+                    s.id = id;
+                    s.repositoryId = repo.id;
+                    s.storageHandle = handle;
+                    s.committedSize = 0;
+                    s.hashState = null;
+                    s.createdAt = OffsetDateTime.now();
+                    s.updatedAt = s.createdAt;
+                    return sessions.persist(s);
+                })));
+    }
+
+    public Uni<UploadSession> status(RepositoryName name, UUID id) {
+        return Panache.withSession(() -> repositories.findByName(name.value())
+                .chain(repo -> sessions.findById(id).map(s -> owned(repo, s, id))));
+    }
+
+    /** Appends one chunk ({@code PATCH}) and returns the session with its new size. */
+    public Uni<UploadSession> append(RepositoryName name, UUID id, Chunk chunk) {
+        return Panache.withTransaction(() -> lockOwned(name, id)
+                .chain(session -> write(session, chunk)).map(written -> written.session()));
+    }
+
+    /**
+     * Finishes an upload ({@code PUT ?digest=}), with an optional last chunk. A digest that does not
+     * match discards the upload entirely: nothing of it becomes a blob.
+     */
+    public Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk) {
+        return Panache.withTransaction(() -> lockOwned(name, id)
+                .chain(session -> lastChunk == null
+                        ? Uni.createFrom().item(new Written(session, ResumableDigester.restore(session.hashState)))
+                        : write(session, lastChunk))
+                .chain(written -> {
+                    UploadSession session = written.session();
+                    Digest actual = written.digester().digest(expected.algorithm());
+                    if (!actual.equals(expected)) {
+                        LOG.infof("Upload %s to %s discarded: digest %s does not match the content (%s, %d bytes)", id,
+                                name, expected, actual, session.committedSize);
+                        return sessions.delete(session)
+                                .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))
+                                .replaceWith(Boolean.FALSE);
+                    }
+                    return Responses.uni(store.commitUpload(session.storageHandle, session.committedSize, expected))
+                            .chain(key -> blobs.upsert(expected.toString(), session.committedSize, key.path()))
+                            .chain(() -> blobs.link(session.repositoryId, expected.toString()))
+                            .chain(() -> sessions.delete(session))
+                            .replaceWith(Boolean.TRUE);
+                }))
+                .map(matched -> {
+                    if (!matched) {
+                        throw new RegistryException(OciError.DIGEST_INVALID,
+                                "digest " + expected + " does not match the uploaded content; the upload was discarded");
+                    }
+                    return expected;
+                });
+    }
+
+    /** Cancels an upload ({@code DELETE}). */
+    public Uni<Void> cancel(RepositoryName name, UUID id) {
+        return Panache.withTransaction(() -> lockOwned(name, id)
+                .chain(session -> sessions.delete(session)
+                        .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))));
+    }
+
+    /**
+     * Links an already stored blob into {@code name}: from repository {@code from} when given, else
+     * from anywhere in the registry. Returns false when there is nothing to mount.
+     */
+    public Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from) {
+        return Panache.withTransaction(() -> {
+            Uni<Boolean> available = from == null
+                    ? blobs.findById(digest.toString()).map(b -> b != null)
+                    : repositories.findByName(from.value()).chain(src -> src == null
+                            ? Uni.createFrom().item(false)
+                            : blobs.findLinked(src.id, digest.toString()).map(b -> b != null));
+            return available.chain(ok -> !ok ? Uni.createFrom().item(false)
+                    : repositories.getOrCreate(name.value())
+                            .chain(repo -> blobs.link(repo.id, digest.toString())).replaceWith(true));
+        });
+    }
+
+    private record Written(UploadSession session, ResumableDigester digester) {
+    }
+
+    private Uni<Written> write(UploadSession session, Chunk chunk) {
+        long offset = session.committedSize;
+        if (chunk.range() != null) {
+            if (chunk.range().start() != offset) {
+                return Uni.createFrom().failure(RegistryException.rangeInvalid("chunk starts at "
+                        + chunk.range().start() + " but the upload has " + offset + " bytes; continue at " + offset));
+            }
+            long announced = chunk.range().end() - chunk.range().start() + 1;
+            if (chunk.contentLength() >= 0 && chunk.contentLength() != announced) {
+                return Uni.createFrom().failure(RegistryException.rangeInvalid("Content-Range covers " + announced
+                        + " bytes but Content-Length is " + chunk.contentLength()));
+            }
+        }
+        ResumableDigester digester = ResumableDigester.restore(session.hashState);
+        DigestingReadStream digesting = new DigestingReadStream(chunk.body(), digester, chunk.contentLength());
+        return Responses.uni(store.writeChunk(session.storageHandle, offset, digesting)).map(result -> {
+            if (chunk.contentLength() >= 0 && digesting.count() != chunk.contentLength()) {
+                throw new RegistryException(OciError.SIZE_INVALID, "chunk announced " + chunk.contentLength()
+                        + " bytes but carried " + digesting.count());
+            }
+            session.storageHandle = result.handle();
+            session.committedSize = offset + digesting.count();
+            session.hashState = digester.exportState();
+            session.updatedAt = OffsetDateTime.now();
+            return new Written(session, digester);
+        });
+    }
+
+    private Uni<UploadSession> lockOwned(RepositoryName name, UUID id) {
+        return repositories.findByName(name.value())
+                .chain(repo -> sessions.lockForWrite(id).map(s -> owned(repo, s, id)));
+    }
+
+    private static UploadSession owned(ImageRepository repo, UploadSession session, UUID id) {
+        if (repo == null || session == null || session.repositoryId != repo.id) {
+            throw new RegistryException(OciError.BLOB_UPLOAD_UNKNOWN, "upload " + id + " is unknown to this repository");
+        }
+        return session;
+    }
+}

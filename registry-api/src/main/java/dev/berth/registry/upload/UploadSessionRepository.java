@@ -1,0 +1,37 @@
+package dev.berth.registry.upload;
+
+import dev.berth.registry.error.RegistryException;
+import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import io.smallrye.mutiny.Uni;
+import io.vertx.pgclient.PgException;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.UUID;
+
+/** Upload sessions; writers take the row lock so that one chunk at a time lands on an upload. */
+@ApplicationScoped
+public class UploadSessionRepository implements PanacheRepositoryBase<UploadSession, UUID> {
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    /**
+     * Locks the session row for the rest of the transaction without waiting. The lock dies with the
+     * database connection, so a replica killed mid-chunk never blocks the upload's next request.
+     * Returns {@code null} when the session does not exist.
+     */
+    public Uni<UploadSession> lockForWrite(UUID id) {
+        return getSession()
+                .chain(s -> s.createNativeQuery("select * from upload_session where id = :id for update nowait",
+                        UploadSession.class).setParameter("id", id).getSingleResultOrNull())
+                .onFailure(UploadSessionRepository::isLockNotAvailable)
+                .transform(e -> RegistryException.rangeInvalid(
+                        "upload " + id + " is being written by another request; retry once it has finished"));
+    }
+
+    private static boolean isLockNotAvailable(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (c instanceof PgException pg && LOCK_NOT_AVAILABLE.equals(pg.getSqlState())) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
