@@ -4,6 +4,7 @@ import dev.berth.core.digest.Digest;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.route.RequestBody;
 import dev.berth.registry.route.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerRequest;
@@ -36,7 +37,7 @@ public class UploadResource {
         String digestParam = request.getParam("digest");
         if (digestParam != null) {
             Digest digest = Digest.parse(digestParam);
-            UploadService.Chunk body = new UploadService.Chunk(request, Responses.contentLength(request), null);
+            UploadService.Chunk body = new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request), null);
             return uploads.start(name)
                     .chain(session -> uploads.finish(name, session.id, digest, body))
                     .chain(d -> created(ctx, name, d));
@@ -47,7 +48,7 @@ public class UploadResource {
     public Uni<Void> patch(RoutingContext ctx, RepositoryName name, String uploadId) {
         UUID id = parseId(uploadId);
         HttpServerRequest request = ctx.request();
-        UploadService.Chunk chunk = new UploadService.Chunk(request, Responses.contentLength(request),
+        UploadService.Chunk chunk = new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request),
                 UploadService.ChunkRange.parse(request.getHeader("Content-Range")));
         return uploads.append(name, id, chunk).chain(session -> accepted(ctx, name, session, 202));
     }
@@ -62,7 +63,7 @@ public class UploadResource {
         }
         Digest digest = Digest.parse(digestParam);
         UploadService.Chunk last = Responses.hasBody(request)
-                ? new UploadService.Chunk(request, Responses.contentLength(request),
+                ? new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request),
                         UploadService.ChunkRange.parse(request.getHeader("Content-Range")))
                 : null;
         return uploads.finish(name, id, digest, last).chain(d -> created(ctx, name, d));

@@ -28,7 +28,10 @@ public class UploadSessionRepository implements PanacheRepositoryBase<UploadSess
 
     private static boolean isLockNotAvailable(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof PgException pg && LOCK_NOT_AVAILABLE.equals(pg.getSqlState())) {
+            if (c instanceof PgException pg && LOCK_NOT_AVAILABLE.equals(pg.getSqlState())
+                    || c instanceof jakarta.persistence.LockTimeoutException
+                    || c instanceof jakarta.persistence.PessimisticLockException
+                    || c.getMessage() != null && c.getMessage().contains("(" + LOCK_NOT_AVAILABLE + ")")) {
                 return true;
             }
         }

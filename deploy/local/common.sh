@@ -1,0 +1,125 @@
+# Shared by deploy/local/up and deploy/local/down (sourced, not run).
+# shellcheck shell=bash disable=SC2034
+
+BERTH_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DATA_DIR=${BERTH_DATA_DIR:-$BERTH_ROOT/.berth-local}
+case "$DATA_DIR" in
+  /*) ;;
+  *) DATA_DIR=$PWD/$DATA_DIR ;;
+esac
+PG_PORT=${BERTH_PG_PORT:-5433}
+HTTP_PORT=5000
+
+RUN_DIR=$DATA_DIR/run
+LOG_DIR=$DATA_DIR/logs
+PG_DATA=$DATA_DIR/postgres
+STORAGE_DIR=$DATA_DIR/storage
+PG_PID_FILE=$RUN_DIR/postgres.pid
+API_PID_FILE=$RUN_DIR/registry-api.pid
+PG_LOG=$LOG_DIR/postgres.log
+API_LOG=$LOG_DIR/registry-api.log
+# marks a folder that up created, so that down --purge never deletes anything else
+DATA_MARKER=$DATA_DIR/.berth-data
+
+# What each pid file's process must have on its command line (guards against reused pids).
+PG_MARK=dev.berth.devtools.postgres.EmbeddedPostgresLauncher
+API_MARK=registry-api/target/quarkus-app/quarkus-run.jar
+
+say() { printf '%s\n' "$*"; }
+warn() { printf '%s\n' "$*" >&2; }
+
+# cmdline_of PID: the process's command line, or nothing.
+cmdline_of() {
+  if [ -r "/proc/$1/cmdline" ]; then
+    tr '\0' ' ' < "/proc/$1/cmdline" 2>/dev/null || true
+  else
+    ps -o args= -p "$1" 2>/dev/null || true
+  fi
+}
+
+# pid_alive PID MARK: true if PID runs and its command line contains MARK.
+pid_alive() {
+  [ -n "$1" ] || return 1
+  kill -0 "$1" 2>/dev/null || return 1
+  case "$(cmdline_of "$1")" in
+    *"$2"*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# running_pid PIDFILE MARK: prints the pid recorded in PIDFILE if that process is alive.
+running_pid() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(tr -dc '0-9' < "$1")
+  pid_alive "$pid" "$2" || return 1
+  printf '%s\n' "$pid"
+}
+
+# postmaster_pid: pid of a PostgreSQL server still running on PG_DATA (for example left behind by a
+# launcher that was killed with SIGKILL), or nothing.
+postmaster_pid() {
+  local pid
+  [ -f "$PG_DATA/postmaster.pid" ] || return 1
+  pid=$(head -n 1 "$PG_DATA/postmaster.pid" | tr -dc '0-9')
+  pid_alive "$pid" postgres || return 1
+  printf '%s\n' "$pid"
+}
+
+# wait_gone PID SECONDS: true once PID has exited, false if it still runs after SECONDS.
+wait_gone() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# stop_pid NAME PID SIGNAL SECONDS: SIGNAL, wait up to SECONDS, then SIGKILL.
+stop_pid() {
+  local name=$1 pid=$2 signal=$3 bound=$4
+  say "Stopping $name (pid $pid) ..."
+  kill "-$signal" "$pid" 2>/dev/null || true
+  if ! wait_gone "$pid" "$bound"; then
+    warn "$name (pid $pid) did not stop within ${bound}s: sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+    wait_gone "$pid" 10 || warn "$name (pid $pid) is still running"
+  fi
+}
+
+# stop_postmaster: stops a server left running on PG_DATA without its launcher (fast shutdown).
+stop_postmaster() {
+  local pid
+  if pid=$(postmaster_pid); then
+    stop_pid "PostgreSQL server" "$pid" INT 30
+  fi
+}
+
+# http_status URL: prints the HTTP status code of a GET (000 when nothing answers).
+http_status() {
+  local code
+  if command -v curl > /dev/null 2>&1; then
+    code=$(curl -s -o /dev/null -m 5 -w '%{http_code}' "$1" 2>/dev/null) || true
+    printf '%s\n' "${code:-000}"
+    return
+  fi
+  # no curl: plain HTTP/1.0 over bash's /dev/tcp
+  local rest=${1#http://} hostport path host port line
+  hostport=${rest%%/*}
+  path=/${rest#*/}
+  host=${hostport%%:*}
+  port=${hostport##*:}
+  if exec 3<>"/dev/tcp/$host/$port" 2>/dev/null; then
+    printf 'GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n' "$path" "$hostport" >&3
+    IFS=' ' read -r -t 5 _ line _ <&3 || true
+    exec 3<&- 3>&-
+    printf '%s\n' "${line:-000}"
+  else
+    printf '000\n'
+  fi
+}
+
+# port_open PORT: true if something accepts TCP connections on 127.0.0.1:PORT.
+port_open() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}

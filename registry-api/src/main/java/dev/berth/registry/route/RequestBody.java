@@ -1,0 +1,90 @@
+package dev.berth.registry.route;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.streams.ReadStream;
+import io.vertx.ext.web.RoutingContext;
+import java.io.IOException;
+
+/**
+ * The request body as a stream that also fails when the client's connection drops. A dropped
+ * connection does not always reach the request's own exception handler, and a chunk that never ends
+ * would keep its upload locked; the response's close handler closes that gap.
+ */
+public final class RequestBody implements ReadStream<Buffer> {
+    private final HttpServerRequest request;
+    private Handler<Throwable> exceptionHandler;
+    private boolean ended;
+    private boolean failed;
+    /** A failure seen before anyone listened: delivered as soon as a handler is set. */
+    private Throwable pending;
+
+    private RequestBody(HttpServerRequest request) {
+        this.request = request;
+    }
+
+    public static RequestBody of(RoutingContext ctx) {
+        RequestBody body = new RequestBody(ctx.request());
+        ctx.response().closeHandler(v -> body.fail(new IOException("the client closed the connection mid-body")));
+        return body;
+    }
+
+    private void fail(Throwable error) {
+        if (!ended && !failed) {
+            failed = true;
+            if (exceptionHandler != null) {
+                exceptionHandler.handle(error);
+            } else {
+                pending = error;
+            }
+        }
+    }
+
+    @Override
+    public ReadStream<Buffer> exceptionHandler(Handler<Throwable> handler) {
+        this.exceptionHandler = handler;
+        request.exceptionHandler(handler == null ? null : this::fail);
+        if (handler != null && pending != null) {
+            Throwable error = pending;
+            pending = null;
+            handler.handle(error);
+        }
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> handler(Handler<Buffer> handler) {
+        request.handler(handler);
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> pause() {
+        request.pause();
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> resume() {
+        request.resume();
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> fetch(long amount) {
+        request.fetch(amount);
+        return this;
+    }
+
+    @Override
+    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
+        request.endHandler(endHandler == null ? null : v -> {
+            ended = true;
+            if (!failed) {
+                endHandler.handle(v);
+            }
+        });
+        return this;
+    }
+}
