@@ -148,7 +148,7 @@ public class FilesystemBlobStore implements BlobStore {
         return blocking(() -> {
             Files.deleteIfExists(file);
             Path dir = file.getParent();
-            if (dir.startsWith(root.resolve("blobs")) && !dir.equals(root.resolve("blobs"))) {
+            if (dir.startsWith(root.resolve("blobs")) && !dir.equals(root.resolve("blobs")) && Files.isDirectory(dir)) {
                 try (Stream<Path> entries = Files.list(dir)) {
                     if (entries.findAny().isEmpty()) {
                         Files.deleteIfExists(dir);
