@@ -50,6 +50,15 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
      * @param storage  the filesystem storage root (shared by replicas)
      */
     public static RegistryProcess start(String name, EmbeddedDatabase database, String dbName, Path storage) {
+        return start(name, database, dbName, storage, Map.of());
+    }
+
+    /**
+     * As {@link #start(String, EmbeddedDatabase, String, Path)}, with extra configuration passed as
+     * {@code -Dkey=value} system properties (for example S3 storage, the Infinispan cache or auth settings).
+     */
+    public static RegistryProcess start(String name, EmbeddedDatabase database, String dbName, Path storage,
+            Map<String, String> properties) {
         Path jar = runnerJar();
         int port = FreePorts.loopbackPort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -62,6 +71,7 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
                 "-Dquarkus.datasource.username=" + database.user(),
                 "-Dquarkus.datasource.password=" + database.password(),
                 "-Dregistry.storage.filesystem.root=" + storage));
+        properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         String extra = System.getProperty("berth.it.registryJvmArgs", "").trim();
         if (!extra.isEmpty()) {
             command.addAll(List.of(extra.split("\\s+")));
