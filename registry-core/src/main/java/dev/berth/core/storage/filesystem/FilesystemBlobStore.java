@@ -122,6 +122,11 @@ public class FilesystemBlobStore implements BlobStore {
     }
 
     @Override
+    public Future<ReadStream<Buffer>> readUpload(String handle, long size) {
+        return read(new StorageKey(handle), 0, size);
+    }
+
+    @Override
     public Future<Void> abortUpload(String handle) {
         Path upload = resolve(new StorageKey(handle));
         return blocking(() -> {
