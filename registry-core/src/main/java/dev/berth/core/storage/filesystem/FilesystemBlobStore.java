@@ -80,8 +80,9 @@ public class FilesystemBlobStore implements BlobStore {
                 .recover(err -> Future.failedFuture(mapError("cannot open upload " + handle, err)))
                 .compose(asyncFile -> {
                     asyncFile.setWritePos(offset);
+                    // no fsync per chunk: a killed process loses nothing (page cache), and commit syncs
+                    // the whole file once before it becomes a blob
                     return chunk.pipe().endOnComplete(false).to(asyncFile)
-                            .compose(v -> asyncFile.flush())
                             .map(v -> asyncFile.getWritePos() - offset)
                             .transform(ar -> asyncFile.close().transform(closed -> ar.succeeded()
                                     ? Future.succeededFuture(new ChunkWritten(handle, ar.result()))
