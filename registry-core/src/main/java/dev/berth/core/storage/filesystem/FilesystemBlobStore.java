@@ -86,8 +86,27 @@ public class FilesystemBlobStore implements BlobStore {
                             .map(v -> asyncFile.getWritePos() - offset)
                             .transform(ar -> asyncFile.close().transform(closed -> ar.succeeded()
                                     ? Future.succeededFuture(new ChunkWritten(handle, ar.result()))
-                                    : Future.failedFuture(mapError("cannot write upload " + handle, ar.cause()))));
+                                    : discardPartialChunk(file, offset)
+                                            .transform(ignored -> Future.failedFuture(
+                                                    mapError("cannot write upload " + handle, ar.cause())))));
                 });
+    }
+
+    /**
+     * Gives back the space of a chunk that failed half-way (a full disk, a dropped client): the upload
+     * stays resumable at {@code offset} and a full disk is not kept full by our own leftovers.
+     */
+    private Future<Void> discardPartialChunk(Path file, long offset) {
+        return vertx.executeBlocking(() -> {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                if (ch.size() > offset) {
+                    ch.truncate(offset);
+                }
+            } catch (IOException | RuntimeException e) {
+                // best effort: commit cuts any excess anyway
+            }
+            return null;
+        }, false);
     }
 
     @Override
