@@ -42,7 +42,7 @@ class TlsIT {
     @BeforeAll
     static void start(ItEnvironment environment) {
         Assumptions.assumeTrue(ItEnvironment.selectedRegistry().equals("berth"), "TLS test runs against Berth only");
-        Tools.require("openssl");
+        Tools.require("openssl", "curl");
         certs = ItPaths.newWorkDir("tls-certs");
         Command.of(ItPaths.repoRoot().resolve("deploy/local/make-certs").toString(), certs.toString()).runOk();
         EmbeddedDatabase database = environment.database();
@@ -54,6 +54,22 @@ class TlsIT {
                         "quarkus.http.ssl.certificate.files", certs.resolve("server.crt").toString(),
                         "quarkus.http.ssl.certificate.key-files", certs.resolve("server.key").toString(),
                         "quarkus.http.ssl-port", String.valueOf(tlsPort))));
+        // readiness is checked on the plain HTTP port; the HTTPS listener may bind a moment later
+        String https = "https://127.0.0.1:" + tlsPort + "/v2/";
+        for (int i = 0; i < 120; i++) {
+            Command.Result probe = Command.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                    certs.resolve("ca.crt").toString(), https).run();
+            if (probe.output().trim().equals("200")) {
+                return;
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new AssertionError("registry-api did not answer on " + https + " within 30 s");
     }
 
     @AfterAll
