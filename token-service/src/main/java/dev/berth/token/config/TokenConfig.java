@@ -103,8 +103,8 @@ public interface TokenConfig {
         @WithDefault("sub")
         String usernameClaim();
 
-        @WithDefault("")
-        String usernamePrefix();
+        /** Put before the user name, e.g. {@code gitlab:} (none by default). */
+        Optional<String> usernamePrefix();
 
         /** Claim holding group paths (a list), used by the policy. */
         @WithDefault("groups")

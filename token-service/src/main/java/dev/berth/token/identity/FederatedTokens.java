@@ -93,7 +93,7 @@ public class FederatedTokens {
         if (!(name instanceof String s) || s.isBlank()) {
             throw new AuthenticationFailed("federated token of " + trusted.name() + " has no claim " + config.usernameClaim());
         }
-        return new Identity(config.usernamePrefix() + s, Identity.Kind.FEDERATED,
+        return new Identity(config.usernamePrefix().orElse("") + s, Identity.Kind.FEDERATED,
                 strings(claim(claims.getClaimsMap(), config.rolesClaim())),
                 strings(claim(claims.getClaimsMap(), config.groupsClaim())));
     }

@@ -34,6 +34,7 @@ public class AccessPolicy {
     private final List<CompiledRule> rules = new ArrayList<>();
     private final List<Pattern> publicPatterns = new ArrayList<>();
 
+    @jakarta.inject.Inject
     public AccessPolicy(TokenConfig config) {
         this(load(config.policy().file().orElse(null)));
     }
