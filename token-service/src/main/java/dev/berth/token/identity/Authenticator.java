@@ -26,6 +26,7 @@ public class Authenticator {
     private final FederatedTokens federated;
     private final LocalUsers localUsers;
     private final boolean serviceAccounts;
+    private final String ownClientId;
 
     public Authenticator(KeycloakClient keycloak, FederatedTokens federated, LocalUsers localUsers,
             dev.berth.token.config.TokenConfig config) {
@@ -33,6 +34,7 @@ public class Authenticator {
         this.federated = federated;
         this.localUsers = localUsers;
         this.serviceAccounts = config.keycloak().serviceAccounts();
+        this.ownClientId = config.keycloak().clientId();
     }
 
     public Identity authenticate(String username, String password) {
@@ -51,7 +53,8 @@ public class Authenticator {
                 String name = claims.path("preferred_username").asText(username);
                 return new Identity(name, Identity.Kind.KEYCLOAK_USER, roles(claims), groups(claims));
             }
-            if (serviceAccounts) {
+            // token-service's own client is no registry account, even for whoever knows its secret
+            if (serviceAccounts && !username.equals(ownClientId)) {
                 Optional<JsonNode> service = keycloak.clientCredentialsGrant(username, password);
                 if (service.isPresent()) {
                     JsonNode claims = service.get();

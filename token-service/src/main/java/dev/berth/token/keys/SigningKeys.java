@@ -30,8 +30,8 @@ import org.jose4j.lang.JoseException;
 /**
  * The signing keys token-service manages: ES256 (P-256) or RS256 (2048 bit), kept in PostgreSQL so that every
  * replica signs with the same active key and publishes the same JWKS. The active key is the newest one not
- * retired; a key is rotated when it is older than {@code token.keys.rotation-period} (or on
- * {@link #rotate()}), and a retired key stays in the JWKS for {@code token.keys.retired-keep} so that tokens it
+ * retired; a key is rotated when it is older than {@code token.keys.rotation-period}, when
+ * {@code token.keys.algorithm} changed, or on {@link #rotate()}, and a retired key stays in the JWKS for {@code token.keys.retired-keep} so that tokens it
  * signed stay verifiable until they expire. Rotation takes a PostgreSQL advisory lock, so two replicas
  * never rotate at once.
  */
@@ -68,7 +68,8 @@ public class SigningKeys {
     /** The key to sign with now (rotating first when it is due). */
     public Key active() {
         Snapshot current = current();
-        if (current.active() == null || current.active().createdAt().plus(config.keys().rotationPeriod()).isBefore(clock.instant())) {
+        if (current.active() == null || current.active().createdAt().plus(config.keys().rotationPeriod()).isBefore(clock.instant())
+                || !current.active().algorithm().equals(config.keys().algorithm())) {
             ensureActiveKey(false);
             current = snapshot;
         }
@@ -117,8 +118,10 @@ public class SigningKeys {
             List<Key> keys = load(c);
             Key active = keys.stream().filter(k -> k.retiredAt() == null).findFirst().orElse(null);
             Instant now = clock.instant();
+            // also when token.keys.algorithm changed: the next key uses the configured algorithm
             boolean due = active == null || force
-                    || active.createdAt().plus(config.keys().rotationPeriod()).isBefore(now);
+                    || active.createdAt().plus(config.keys().rotationPeriod()).isBefore(now)
+                    || !active.algorithm().equals(config.keys().algorithm());
             if (due) {
                 Key fresh = generate(now);
                 try (PreparedStatement retire = c.prepareStatement(

@@ -74,6 +74,8 @@ class TokenEndpointTest {
         Response federated = TokenClient.get("oidc", noAudience, "repository:ci/app:pull");
         federated.then().statusCode(401);
         assertThat(federated.asString()).isEqualTo(wrongPassword.asString());
+        // token-service's own client is not an account of the registry
+        TokenClient.get("berth-token-service", "berth-token-service-dev-secret").then().statusCode(401);
     }
 
     @Test
