@@ -8,7 +8,9 @@ case "$DATA_DIR" in
   *) DATA_DIR=$PWD/$DATA_DIR ;;
 esac
 PG_PORT=${BERTH_PG_PORT:-5433}
-HTTP_PORT=5000
+HTTP_PORT=${BERTH_HTTP_PORT:-5000}
+TOKEN_PORT=${BERTH_TOKEN_PORT:-5001}
+KC_PORT=${BERTH_KEYCLOAK_PORT:-8180}
 
 RUN_DIR=$DATA_DIR/run
 LOG_DIR=$DATA_DIR/logs
@@ -18,12 +20,20 @@ PG_PID_FILE=$RUN_DIR/postgres.pid
 API_PID_FILE=$RUN_DIR/registry-api.pid
 PG_LOG=$LOG_DIR/postgres.log
 API_LOG=$LOG_DIR/registry-api.log
+TOKEN_PID_FILE=$RUN_DIR/token-service.pid
+TOKEN_LOG=$LOG_DIR/token-service.log
+KC_PID_FILE=$RUN_DIR/keycloak.pid
+KC_LOG=$LOG_DIR/keycloak.log
+# the built-in admin account's password when REGISTRY_ADMIN_PASSWORD is not set (generated once, mode 600)
+ADMIN_PASSWORD_FILE=$DATA_DIR/admin-password
 # marks a folder that up created, so that down --purge never deletes anything else
 DATA_MARKER=$DATA_DIR/.berth-data
 
 # What each pid file's process must have on its command line (guards against reused pids).
 PG_MARK=dev.berth.devtools.postgres.EmbeddedPostgresLauncher
 API_MARK=registry-api/target/quarkus-app/quarkus-run.jar
+TOKEN_MARK=token-service/target/quarkus-app/quarkus-run.jar
+KC_MARK=dev.berth.devtools.keycloak.KeycloakServer
 
 say() { printf '%s\n' "$*"; }
 warn() { printf '%s\n' "$*" >&2; }

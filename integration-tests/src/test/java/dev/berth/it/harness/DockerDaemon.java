@@ -116,6 +116,11 @@ public final class DockerDaemon implements AutoCloseable {
                 .timeout(Duration.ofMinutes(3));
     }
 
+    /** The private DOCKER_CONFIG folder of the CLI (config.json holds logins). */
+    public Path clientConfigDir() {
+        return clientConfig;
+    }
+
     public String describe() {
         return process.describe();
     }

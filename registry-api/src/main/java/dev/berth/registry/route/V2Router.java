@@ -46,6 +46,9 @@ public class V2Router {
     private final ReferrerResource referrers;
     private final CatalogResource catalog;
     private final ErrorResponder errors;
+    /** Docker token authentication; a no-op unless registry.auth.enabled=true. */
+    @jakarta.inject.Inject
+    dev.berth.registry.auth.RequestAuthorizer authorizer;
 
     public V2Router(BlobResource blobs, UploadResource uploads, ManifestResource manifests, TagResource tags,
             ReferrerResource referrers, CatalogResource catalog, ErrorResponder errors) {
@@ -81,7 +84,7 @@ public class V2Router {
     private void run(RoutingContext ctx) {
         Uni<Void> work;
         try {
-            work = dispatch(ctx);
+            work = authorizer.enabled() ? authorizer.authorize(ctx).chain(() -> dispatch(ctx)) : dispatch(ctx);
         } catch (RuntimeException e) {
             work = Uni.createFrom().failure(e);
         }

@@ -1,0 +1,120 @@
+package dev.berth.registry.auth;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import jakarta.enterprise.context.ApplicationScoped;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.jboss.logging.Logger;
+import org.jose4j.jwk.JsonWebKey;
+import org.jose4j.jwk.JsonWebKeySet;
+import org.jose4j.jwk.PublicJsonWebKey;
+import org.jose4j.lang.JoseException;
+
+/**
+ * token-service's public keys by {@code kid}, fetched from its JWKS with the non-blocking Vert.x client and
+ * cached. An unknown {@code kid} triggers a fetch (at most one per {@code registry.auth.jwks-min-refresh-interval};
+ * concurrent requests share it), so a key rotation is picked up at its first token.
+ */
+@ApplicationScoped
+public class JwksKeys {
+    private static final Logger LOG = Logger.getLogger(JwksKeys.class);
+
+    private final AuthConfig config;
+    private final Vertx vertx;
+    private volatile HttpClient client;
+    private volatile Map<String, PublicJsonWebKey> keys = Map.of();
+    private volatile long fetchedAt;
+    private volatile long lastAttempt;
+    private CompletableFuture<Map<String, PublicJsonWebKey>> inFlight;
+
+    public JwksKeys(AuthConfig config, Vertx vertx) {
+        this.config = config;
+        this.vertx = vertx;
+    }
+
+    /** The key for {@code kid}, fetching the JWKS first when needed; null when token-service has no such key. */
+    public Uni<PublicJsonWebKey> key(String kid) {
+        long now = System.nanoTime();
+        boolean stale = fetchedAt == 0 || now - fetchedAt > config.jwksCacheTtl().toNanos();
+        PublicJsonWebKey known = keys.get(kid);
+        if (known != null && !stale) {
+            return Uni.createFrom().item(known);
+        }
+        boolean mayRefresh = stale || now - lastAttempt > config.jwksMinRefreshInterval().toNanos();
+        if (!mayRefresh) {
+            return Uni.createFrom().item(known);
+        }
+        return Uni.createFrom().completionStage(this::refresh)
+                .map(fresh -> fresh.get(kid))
+                .onFailure().recoverWithItem(failure -> {
+                    LOG.warnf("cannot fetch the JWKS at %s: %s", config.effectiveJwksUrl(), failure.getMessage());
+                    return known;
+                });
+    }
+
+    private synchronized CompletableFuture<Map<String, PublicJsonWebKey>> refresh() {
+        if (inFlight != null) {
+            return inFlight;
+        }
+        lastAttempt = System.nanoTime();
+        CompletableFuture<Map<String, PublicJsonWebKey>> future = new CompletableFuture<>();
+        inFlight = future;
+        java.net.URI uri = java.net.URI.create(config.effectiveJwksUrl());
+        boolean tls = "https".equalsIgnoreCase(uri.getScheme());
+        RequestOptions options = new RequestOptions().setMethod(HttpMethod.GET).setHost(uri.getHost())
+                .setPort(uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80).setSsl(tls)
+                .setURI(uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()))
+                .setTimeout(10_000);
+        httpClient().request(options)
+                .compose(request -> request.send())
+                .compose(response -> {
+                    if (response.statusCode() != 200) {
+                        return io.vertx.core.Future.failedFuture("status " + response.statusCode());
+                    }
+                    return response.body();
+                })
+                .onComplete(result -> {
+                    synchronized (JwksKeys.this) {
+                        inFlight = null;
+                    }
+                    if (result.failed()) {
+                        future.completeExceptionally(result.cause());
+                        return;
+                    }
+                    try {
+                        Map<String, PublicJsonWebKey> parsed = new HashMap<>();
+                        for (JsonWebKey jwk : new JsonWebKeySet(result.result().toString()).getJsonWebKeys()) {
+                            if (jwk instanceof PublicJsonWebKey pub && jwk.getKeyId() != null) {
+                                parsed.put(jwk.getKeyId(), pub);
+                            }
+                        }
+                        keys = Map.copyOf(parsed);
+                        fetchedAt = System.nanoTime();
+                        LOG.debugf("JWKS of %s: %s", config.effectiveJwksUrl(), parsed.keySet());
+                        future.complete(keys);
+                    } catch (JoseException | RuntimeException e) {
+                        future.completeExceptionally(e);
+                    }
+                });
+        return future;
+    }
+
+    private HttpClient httpClient() {
+        HttpClient c = client;
+        if (c == null) {
+            synchronized (this) {
+                if (client == null) {
+                    client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000));
+                }
+                c = client;
+            }
+        }
+        return c;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.berth.token.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.token.identity.Identity;
+import dev.berth.token.scope.Access;
+import dev.berth.token.scope.Scope;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class AccessPolicyTest {
+
+    private static Identity user(String name, Set<String> roles, Set<String> groups) {
+        return new Identity(name, Identity.Kind.KEYCLOAK_USER, roles, groups);
+    }
+
+    @Test
+    void defaultPolicy() {
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(null));
+        Identity alice = user("alice", Set.of(), Set.of("/registry/team-a"));
+        assertThat(policy.allowed(alice, "team-a/app")).containsExactlyInAnyOrder("pull", "push");
+        assertThat(policy.allowed(alice, "team-ab/app")).isEmpty();
+        assertThat(policy.allowed(alice, "alice/app")).containsExactlyInAnyOrder("pull", "push", "delete");
+        assertThat(policy.allowed(Identity.ANONYMOUS, "public/x")).containsExactly("pull");
+        assertThat(policy.allowed(Identity.ANONYMOUS, "publicity/x")).isEmpty();
+        assertThat(policy.catalog(alice)).isFalse();
+        assertThat(policy.catalog(user("ada", Set.of("registry-admin"), Set.of()))).isTrue();
+    }
+
+    @Test
+    void grantIsTheIntersectionAndUnknownTypesAreDropped() {
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(null));
+        Identity alice = user("alice", Set.of(), Set.of("/registry/team-a"));
+        List<Access> granted = policy.grant(alice, Scope.parseAll(List.of(
+                "repository:team-a/app:pull,push,delete repository:team-a/app:pull", "repository(plugin):team-a/p:pull",
+                "weird:thing:pull", "repository:other/app:pull")));
+        assertThat(granted).containsExactly(new Access("repository", "team-a/app", List.of("pull", "push")),
+                new Access("repository", "team-a/p", List.of("pull")));
+        assertThat(policy.grant(alice, Scope.parseAll(List.of("repository:team-a/app:*"))))
+                .containsExactly(new Access("repository", "team-a/app", List.of("pull", "push")));
+    }
+
+    @Test
+    void policyFileRules(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("policy.yaml");
+        Files.writeString(file, """
+                admin-role: ops
+                user-namespaces: false
+                group-prefix: /teams/
+                delete-subgroup: admins
+                public: ["mirror/**", "base"]
+                rules:
+                  - repositories: ["release/*"]
+                    users: [ci-builder]
+                    actions: [pull, push]
+                  - repositories: ["shared/**"]
+                    authenticated: true
+                    actions: [pull]
+                  - repositories: []
+                    roles: [auditor]
+                    catalog: true
+                """);
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(file));
+        assertThat(policy.allowed(user("alice", Set.of(), Set.of()), "alice/app")).isEmpty();
+        assertThat(policy.allowed(user("x", Set.of(), Set.of("/teams/blue/admins")), "blue/app"))
+                .containsExactlyInAnyOrder("pull", "push", "delete");
+        assertThat(policy.allowed(user("ci-builder", Set.of(), Set.of()), "release/app")).containsExactlyInAnyOrder("pull", "push");
+        assertThat(policy.allowed(user("ci-builder", Set.of(), Set.of()), "release/a/b")).isEmpty();
+        assertThat(policy.allowed(user("y", Set.of(), Set.of()), "shared/a/b")).containsExactly("pull");
+        assertThat(policy.allowed(Identity.ANONYMOUS, "shared/a/b")).isEmpty();
+        assertThat(policy.allowed(Identity.ANONYMOUS, "mirror/docker.io/library/alpine")).containsExactly("pull");
+        assertThat(policy.allowed(Identity.ANONYMOUS, "base/alpine")).containsExactly("pull");
+        assertThat(policy.allowed(user("z", Set.of("ops"), Set.of()), "any/thing")).containsExactlyInAnyOrder("pull", "push", "delete");
+        assertThat(policy.catalog(user("a", Set.of("auditor"), Set.of()))).isTrue();
+        assertThat(policy.catalog(user("b", Set.of(), Set.of()))).isFalse();
+    }
+
+    @Test
+    void unknownKeysAndActionsAreRefused(@TempDir Path dir) throws Exception {
+        Path typo = dir.resolve("typo.yaml");
+        Files.writeString(typo, "admin-roles: ops\n");
+        assertThatThrownBy(() -> AccessPolicy.load(typo)).hasMessageContaining("admin-roles");
+        Path action = dir.resolve("action.yaml");
+        Files.writeString(action, "rules:\n  - repositories: [a/*]\n    anyone: true\n    actions: [pull, write]\n");
+        assertThatThrownBy(() -> new AccessPolicy(AccessPolicy.load(action))).hasMessageContaining("write");
+    }
+
+    @Test
+    void scopeParsing() {
+        assertThat(Scope.parse("repository:a/b:pull,push")).isEqualTo(new Scope("repository", "a/b", new java.util.LinkedHashSet<>(List.of("pull", "push"))));
+        assertThat(Scope.parse("registry:catalog:*").actions()).containsExactly("*");
+        assertThatThrownBy(() -> Scope.parse("repository:a")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Scope.parse("Bad Type:a:pull")).isInstanceOf(IllegalArgumentException.class);
+    }
+}
