@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -69,7 +68,7 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     private final S3AsyncClient s3;
     private final S3Presigner presigner;
     private final SdkEventLoopGroup eventLoops;
-    private final AtomicReference<Future<Void>> bucketReady = new AtomicReference<>();
+    private volatile boolean bucketReady;
     private volatile int listPartsPageSize = 1000;
 
     public S3BlobStore(Vertx vertx, S3Settings settings) {
@@ -426,16 +425,16 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         return (status > 0 ? status + " " : "") + (code != null ? code + ": " : "") + message;
     }
 
-    /** Creates the bucket once when {@code create-bucket} is on; retried after a failure. */
+    /**
+     * Creates the bucket when {@code create-bucket} is on, until that succeeded once. (No future is
+     * shared between callers: a Vert.x future calls back on the context it was made on, which would be
+     * another request's.) Concurrent first calls both ask; S3 answers the second that the bucket is ours.
+     */
     private Future<Void> ensureBucket() {
-        if (!settings.createBucket()) {
+        if (!settings.createBucket() || bucketReady) {
             return Future.succeededFuture();
         }
-        Future<Void> ready = bucketReady.get();
-        if (ready != null && (!ready.isComplete() || ready.succeeded())) {
-            return ready;
-        }
-        Future<Void> attempt = call("cannot create bucket " + bucket(), () -> s3.createBucket(b -> {
+        return call("cannot create bucket " + bucket(), () -> s3.createBucket(b -> {
             b.bucket(bucket());
             if (!Region.US_EAST_1.id().equals(settings.region())) {
                 b.createBucketConfiguration(CreateBucketConfiguration.builder().locationConstraint(settings.region()).build());
@@ -446,9 +445,12 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 return Future.succeededFuture();
             }
             return Future.failedFuture(err);
-        }).onSuccess(v -> LOG.log(System.Logger.Level.INFO, "S3 bucket {0} is ready", bucket()));
-        bucketReady.set(attempt);
-        return attempt;
+        }).onSuccess(v -> {
+            if (!bucketReady) {
+                bucketReady = true;
+                LOG.log(System.Logger.Level.INFO, "S3 bucket {0} is ready", bucket());
+            }
+        });
     }
 
     /** Runs an SDK call and completes on the caller's Vert.x context, with failures as StorageExceptions. */
