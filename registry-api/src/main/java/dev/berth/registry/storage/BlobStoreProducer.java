@@ -19,6 +19,12 @@ public class BlobStoreProducer {
     @Produces
     @ApplicationScoped
     BlobStore blobStore(RegistryConfig config, Vertx vertx) {
+        if (dev.berth.core.digest.ResumableDigester.fastSha256()) {
+            LOG.info("Upload digests: JDK SHA-256 (hardware-accelerated where the CPU has SHA instructions)");
+        } else {
+            LOG.warn("Upload digests: portable SHA-256 (this JDK's internals are not the expected ones), "
+                    + "several times slower than the JDK's own");
+        }
         String type = config.storage().type();
         if ("filesystem".equals(type)) {
             RegistryConfig.Storage.Filesystem fs = config.storage().filesystem();

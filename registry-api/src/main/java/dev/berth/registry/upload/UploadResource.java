@@ -38,7 +38,7 @@ public class UploadResource {
         if (digestParam != null) {
             Digest digest = Digest.parse(digestParam);
             UploadService.Chunk body = new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request), null);
-            return uploads.start(name)
+            return uploads.start(name, digest.algorithm() == dev.berth.core.digest.DigestAlgorithm.SHA512)
                     .chain(session -> uploads.finish(name, session.id, digest, body))
                     .chain(d -> created(ctx, name, d));
         }

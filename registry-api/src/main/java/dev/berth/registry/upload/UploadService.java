@@ -81,6 +81,14 @@ public class UploadService {
     }
 
     public Uni<UploadSession> start(RepositoryName name) {
+        return start(name, false);
+    }
+
+    /**
+     * Opens an upload session; {@code trackSha512} when the client already named a sha512 digest,
+     * so that SHA-512 is computed as the bytes arrive.
+     */
+    public Uni<UploadSession> start(RepositoryName name, boolean trackSha512) {
         UUID id = UUID.randomUUID();
         return Panache.withTransaction(() -> repositories.getOrCreate(name.value())
                 .chain(repo -> Responses.uni(store.beginUpload(id.toString())).chain(handle -> {
@@ -89,7 +97,7 @@ public class UploadService {
                     s.repositoryId = repo.id;
                     s.storageHandle = handle;
                     s.committedSize = 0;
-                    s.hashState = null;
+                    s.hashState = trackSha512 ? ResumableDigester.freshWithSha512().exportState() : null;
                     s.createdAt = OffsetDateTime.now();
                     s.updatedAt = s.createdAt;
                     return sessions.persist(s);
@@ -116,9 +124,8 @@ public class UploadService {
                 .chain(session -> lastChunk == null
                         ? Uni.createFrom().item(new Written(session, ResumableDigester.restore(session.hashState)))
                         : write(session, lastChunk))
-                .chain(written -> {
+                .chain(written -> digestOf(written, expected).chain(actual -> {
                     UploadSession session = written.session();
-                    Digest actual = written.digester().digest(expected.algorithm());
                     if (!actual.equals(expected)) {
                         LOG.infof("Upload %s to %s discarded: digest %s does not match the content (%s, %d bytes)", id,
                                 name, expected, actual, session.committedSize);
@@ -133,7 +140,7 @@ public class UploadService {
                                     .map(recorded -> new Committed(true, key.path().equals(recorded) ? null : key)))
                             .call(() -> blobs.link(session.repositoryId, expected.toString()))
                             .call(() -> sessions.delete(session));
-                }))
+                })))
                 .call(committed -> committed.duplicate() == null ? Uni.createFrom().voidItem()
                         : discardDuplicate(id, expected, committed.duplicate()))
                 .map(committed -> {
@@ -215,6 +222,34 @@ public class UploadService {
             session.updatedAt = OffsetDateTime.now();
             return new Written(session, digester);
         });
+    }
+
+    /**
+     * The upload's digest in the requested algorithm: from the carried state, or, for a SHA-512 the
+     * client named only at commit, by reading the upload once.
+     */
+    private Uni<Digest> digestOf(Written written, Digest expected) {
+        if (written.digester().tracks(expected.algorithm())) {
+            return Uni.createFrom().item(written.digester().digest(expected.algorithm()));
+        }
+        UploadSession session = written.session();
+        return Responses.uni(store.readUpload(session.storageHandle, session.committedSize))
+                .onFailure(UnsupportedOperationException.class).transform(e -> new RegistryException(
+                        OciError.UNSUPPORTED, 400, "this storage checks sha512 digests only for uploads that name the "
+                                + "digest up front (POST ?digest=sha512:...): " + e.getMessage()))
+                .chain(stream -> Uni.createFrom().emitter(emitter -> {
+                    java.security.MessageDigest md;
+                    try {
+                        md = java.security.MessageDigest.getInstance("SHA-512");
+                    } catch (java.security.NoSuchAlgorithmException e) {
+                        emitter.fail(e);
+                        return;
+                    }
+                    stream.exceptionHandler(emitter::fail);
+                    stream.handler(buffer -> md.update(buffer.getBytes()));
+                    stream.endHandler(v -> emitter.complete(Digest.of(expected.algorithm(), md.digest())));
+                    stream.resume();
+                }));
     }
 
     private Uni<UploadSession> lockOwned(RepositoryName name, UUID id) {

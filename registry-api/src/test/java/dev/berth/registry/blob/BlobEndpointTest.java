@@ -98,6 +98,24 @@ class BlobEndpointTest {
     }
 
     @Test
+    void chunkedUploadNamingSha512OnlyAtCommitIsVerifiedToo() {
+        String repo = uniqueRepo("sha512");
+        byte[] content = randomBytes(70_000);
+        Digest digest = Digest.compute(dev.berth.core.digest.DigestAlgorithm.SHA512, content);
+        String location = given().post("/v2/" + repo + "/blobs/uploads/").then().statusCode(202).extract().header("Location");
+        location = given().contentType("application/octet-stream").body(Arrays.copyOf(content, 30_000)).patch(location)
+                .then().statusCode(202).extract().header("Location");
+        given().contentType("application/octet-stream").body(Arrays.copyOfRange(content, 30_000, 70_000))
+                .put(location + "?digest=" + digest).then().statusCode(201);
+        assertThat(given().get("/v2/" + repo + "/blobs/" + digest).asByteArray()).isEqualTo(content);
+
+        String other = given().post("/v2/" + repo + "/blobs/uploads/").then().statusCode(202).extract().header("Location");
+        given().contentType("application/octet-stream").body(content).patch(other).then().statusCode(202);
+        Digest wrong = Digest.compute(dev.berth.core.digest.DigestAlgorithm.SHA512, randomBytes(10));
+        assertOciError(given().put(other + "?digest=" + wrong), 400, "DIGEST_INVALID");
+    }
+
+    @Test
     void unsupportedMethodIs405() {
         String repo = uniqueRepo("m");
         Digest digest = pushBlob(repo, randomBytes(10));

@@ -39,6 +39,14 @@ public interface BlobStore {
      */
     Future<StorageKey> commitUpload(String handle, long size, Digest digest);
 
+    /**
+     * Streams the first {@code size} bytes of an upload that is not committed yet. Only needed for the
+     * rare digest the registry did not compute while the bytes arrived (SHA-512 named at commit).
+     */
+    default Future<ReadStream<Buffer>> readUpload(String handle, long size) {
+        return Future.failedFuture(new UnsupportedOperationException(type() + " storage cannot re-read an upload"));
+    }
+
     /** Discards an upload; succeeds if it is gone already. */
     Future<Void> abortUpload(String handle);
 

@@ -80,13 +80,33 @@ public class FilesystemBlobStore implements BlobStore {
                 .recover(err -> Future.failedFuture(mapError("cannot open upload " + handle, err)))
                 .compose(asyncFile -> {
                     asyncFile.setWritePos(offset);
+                    // no fsync per chunk: a killed process loses nothing (page cache), and commit syncs
+                    // the whole file once before it becomes a blob
                     return chunk.pipe().endOnComplete(false).to(asyncFile)
-                            .compose(v -> asyncFile.flush())
                             .map(v -> asyncFile.getWritePos() - offset)
                             .transform(ar -> asyncFile.close().transform(closed -> ar.succeeded()
                                     ? Future.succeededFuture(new ChunkWritten(handle, ar.result()))
-                                    : Future.failedFuture(mapError("cannot write upload " + handle, ar.cause()))));
+                                    : discardPartialChunk(file, offset)
+                                            .transform(ignored -> Future.failedFuture(
+                                                    mapError("cannot write upload " + handle, ar.cause())))));
                 });
+    }
+
+    /**
+     * Gives back the space of a chunk that failed half-way (a full disk, a dropped client): the upload
+     * stays resumable at {@code offset} and a full disk is not kept full by our own leftovers.
+     */
+    private Future<Void> discardPartialChunk(Path file, long offset) {
+        return vertx.executeBlocking(() -> {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                if (ch.size() > offset) {
+                    ch.truncate(offset);
+                }
+            } catch (IOException | RuntimeException e) {
+                // best effort: commit cuts any excess anyway
+            }
+            return null;
+        }, false);
     }
 
     @Override
@@ -119,6 +139,11 @@ public class FilesystemBlobStore implements BlobStore {
             deleteTree(upload.getParent());
             return blobKey;
         }, "cannot commit upload " + handle);
+    }
+
+    @Override
+    public Future<ReadStream<Buffer>> readUpload(String handle, long size) {
+        return read(new StorageKey(handle), 0, size);
     }
 
     @Override
