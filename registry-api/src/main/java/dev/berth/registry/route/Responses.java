@@ -50,7 +50,8 @@ public final class Responses {
                 }
                 if (body.length() + chunk.length() > limit) {
                     done[0] = true;
-                    request.handler(null);
+                    // keep reading (and dropping) the rest: without a handler Vert.x stops reading the socket,
+                    // and a client still sending the body never gets to read the 413
                     emitter.fail(new BodyTooLarge(limit));
                     return;
                 }
