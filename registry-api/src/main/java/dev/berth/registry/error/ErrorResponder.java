@@ -62,6 +62,7 @@ public class ErrorResponder {
         if (!ctx.request().isEnded()) {
             // a request body we did not read: do not keep a half-read connection alive
             response.putHeader("Connection", "close");
+            drainRejectedBody(ctx);
         }
         if (ctx.request().method().name().equals("HEAD")) {
             response.putHeader("Content-Length", String.valueOf(body.length)).end();
@@ -69,6 +70,34 @@ public class ErrorResponder {
             response.end(io.vertx.core.buffer.Buffer.buffer(body));
         }
     }
+
+    /**
+     * Reads and drops what is left of a body the registry refused, so that a client still sending it
+     * (most HTTP clients read no response before their body is out) gets to read the error instead of
+     * stalling on a socket nobody reads. Past {@value #DRAIN_LIMIT} bytes the connection is closed.
+     */
+    private static void drainRejectedBody(RoutingContext ctx) {
+        io.vertx.core.http.HttpServerRequest request = ctx.request();
+        long[] dropped = {0};
+        try {
+            request.exceptionHandler(e -> {
+            });
+            request.endHandler(v -> {
+            });
+            request.handler(buffer -> {
+                dropped[0] += buffer.length();
+                if (dropped[0] > DRAIN_LIMIT) {
+                    request.handler(null);
+                    request.connection().close();
+                }
+            });
+            request.resume();
+        } catch (IllegalStateException ended) {
+            // the body ended meanwhile: nothing to drain
+        }
+    }
+
+    static final long DRAIN_LIMIT = 16L * 1024 * 1024;
 
     static RegistryException translate(Throwable failure) {
         Throwable t = unwrap(failure);
