@@ -50,12 +50,14 @@ public final class S3ProxyServer implements AutoCloseable {
     private final URI endpoint;
     private final Path home;
     private final boolean owned;
+    private final Thread stopHook;
 
-    private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned) {
+    private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned, Thread stopHook) {
         this.process = process;
         this.endpoint = endpoint;
         this.home = home;
         this.owned = owned;
+        this.stopHook = stopHook;
     }
 
     /**
@@ -76,6 +78,7 @@ public final class S3ProxyServer implements AutoCloseable {
         Path data = home.resolve("data");
         Path log = home.resolve("s3proxy.log");
         Process process = null;
+        Thread stopHook = null;
         try {
             Files.createDirectories(data);
             int port = freePort();
@@ -101,13 +104,22 @@ public final class S3ProxyServer implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();
+            // registered at once, so that a test JVM ended while S3Proxy starts leaves no server behind
+            // (only JDK classes in the hook: this class's loader may be closed when the JVM exits)
+            Process started = process;
+            stopHook = new Thread(() -> {
+                stop(started);
+                deleteTree(home);
+            }, "berth-s3proxy-stop");
+            Runtime.getRuntime().addShutdownHook(stopHook);
             awaitReady(process, port, log);
-            return new S3ProxyServer(process, endpoint, home, true);
+            return new S3ProxyServer(process, endpoint, home, true, stopHook);
         } catch (IOException | RuntimeException e) {
             String output = tail(log);
             if (process != null) {
                 stop(process);
             }
+            removeHook(stopHook);
             deleteTree(home);
             throw new IllegalStateException("S3Proxy did not start: " + e.getMessage()
                     + "\n--- s3proxy output ---\n" + output, e);
@@ -123,18 +135,12 @@ public final class S3ProxyServer implements AutoCloseable {
         synchronized (SHARED_LOCK) {
             String known = System.getProperty(ENDPOINT_PROPERTY);
             if (known != null) {
-                return new S3ProxyServer(null, URI.create(known), null, false);
+                return new S3ProxyServer(null, URI.create(known), null, false, null);
             }
+            // its shutdown hook stops it when the JVM exits
             S3ProxyServer server = start();
-            Process process = server.process;
-            Path home = server.home;
-            // Only JDK classes from here on: the class loader of this class may be closed when the JVM exits.
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                stop(process);
-                deleteTree(home);
-            }, "berth-test-s3proxy-stop"));
             System.setProperty(ENDPOINT_PROPERTY, server.endpoint.toString());
-            return new S3ProxyServer(null, server.endpoint, null, false);
+            return new S3ProxyServer(null, server.endpoint, null, false, null);
         }
     }
 
@@ -162,6 +168,18 @@ public final class S3ProxyServer implements AutoCloseable {
         if (owned) {
             stop(process);
             deleteTree(home);
+            removeHook(stopHook);
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        if (hook == null) {
+            return;
+        }
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook runs anyway
         }
     }
 
