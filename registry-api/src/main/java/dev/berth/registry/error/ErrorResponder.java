@@ -72,24 +72,23 @@ public class ErrorResponder {
     }
 
     /**
-     * Reads and drops what is left of a body the registry refused, so that a client still sending it
-     * (most HTTP clients read no response before their body is out) gets to read the error instead of
-     * stalling on a socket nobody reads. Past {@value #DRAIN_LIMIT} bytes the connection is closed.
+     * Reads and drops the rest of a refused HTTP/1.x body of known, modest length ({@value #DRAIN_LIMIT}
+     * bytes at most), so that a client that reads no response before its body is out (Apache HttpClient
+     * 4, for one) gets the error instead of stalling on a socket nobody reads. Larger or chunked bodies,
+     * and HTTP/2 (whose clients read responses while sending), are left as they were: nothing is read.
      */
     private static void drainRejectedBody(RoutingContext ctx) {
         io.vertx.core.http.HttpServerRequest request = ctx.request();
-        long[] dropped = {0};
+        long length = dev.berth.registry.route.Responses.contentLength(request);
+        if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2 || length < 0 || length > DRAIN_LIMIT) {
+            return;
+        }
         try {
             request.exceptionHandler(e -> {
             });
             request.endHandler(v -> {
             });
             request.handler(buffer -> {
-                dropped[0] += buffer.length();
-                if (dropped[0] > DRAIN_LIMIT) {
-                    request.handler(null);
-                    request.connection().close();
-                }
             });
             request.resume();
         } catch (IllegalStateException ended) {
