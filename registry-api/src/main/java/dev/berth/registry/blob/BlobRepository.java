@@ -40,6 +40,15 @@ public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
                 .executeUpdate());
     }
 
+    /**
+     * The storage key recorded for the blob. Read after {@link #upsert} in the same transaction, it tells
+     * whether this upload's object became the blob or the blob was stored before under another key.
+     */
+    public Uni<String> storageKeyOf(String digest) {
+        return getSession().chain(s -> s.createNativeQuery("select storage_key from blob where digest = :digest",
+                String.class).setParameter("digest", digest).getSingleResultOrNull());
+    }
+
     /** Links a blob into a repository; linking twice is harmless. */
     public Uni<Integer> link(long repositoryId, String digest) {
         return getSession().chain(s -> s.createNativeQuery(

@@ -4,23 +4,31 @@ import dev.berth.core.digest.Digest;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.StorageKey;
+import dev.berth.registry.config.RegistryConfig;
 import dev.berth.registry.route.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** {@code GET/HEAD/DELETE /v2/<name>/blobs/<digest>}: streamed from storage, with single-range support. */
+/**
+ * {@code GET/HEAD/DELETE /v2/<name>/blobs/<digest>}: streamed from storage, with single-range support, or
+ * (with {@code registry.storage.redirect=true} and a driver that has them) a {@code 307} to a pre-signed
+ * storage URL for whole-blob {@code GET}s.
+ */
 @ApplicationScoped
 public class BlobResource {
     private final BlobService blobs;
     private final BlobStore store;
+    private final boolean redirect;
 
-    public BlobResource(BlobService blobs, BlobStore store) {
+    public BlobResource(BlobService blobs, BlobStore store, RegistryConfig config) {
         this.blobs = blobs;
         this.store = store;
+        this.redirect = config.storage().redirect();
     }
 
     public Uni<Void> get(RoutingContext ctx, RepositoryName name, Digest digest, boolean head) {
@@ -29,6 +37,17 @@ public class BlobResource {
 
     private Uni<Void> serve(RoutingContext ctx, Blob blob, boolean head) {
         HttpServerResponse response = ctx.response();
+        if (redirect && !head && blob.size > 0 && ctx.request().getHeader("Range") == null) {
+            // never for Range requests: those are answered here, so the client gets exactly its range
+            Optional<URI> url = store.redirectUrl(new StorageKey(blob.storageKey));
+            if (url.isPresent()) {
+                response.setStatusCode(307)
+                        .putHeader("Location", url.get().toString())
+                        .putHeader("Docker-Content-Digest", blob.digest)
+                        .putHeader("Content-Length", "0");
+                return Responses.uni(response.end());
+            }
+        }
         response.putHeader("Docker-Content-Digest", blob.digest)
                 .putHeader("ETag", "\"" + blob.digest + "\"")
                 .putHeader("Accept-Ranges", "bytes")

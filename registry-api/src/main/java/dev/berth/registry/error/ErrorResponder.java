@@ -62,6 +62,7 @@ public class ErrorResponder {
         if (!ctx.request().isEnded()) {
             // a request body we did not read: do not keep a half-read connection alive
             response.putHeader("Connection", "close");
+            drainRejectedBody(ctx);
         }
         if (ctx.request().method().name().equals("HEAD")) {
             response.putHeader("Content-Length", String.valueOf(body.length)).end();
@@ -69,6 +70,33 @@ public class ErrorResponder {
             response.end(io.vertx.core.buffer.Buffer.buffer(body));
         }
     }
+
+    /**
+     * Reads and drops the rest of a refused HTTP/1.x body of known, modest length ({@value #DRAIN_LIMIT}
+     * bytes at most), so that a client that reads no response before its body is out (Apache HttpClient
+     * 4, for one) gets the error instead of stalling on a socket nobody reads. Larger or chunked bodies,
+     * and HTTP/2 (whose clients read responses while sending), are left as they were: nothing is read.
+     */
+    private static void drainRejectedBody(RoutingContext ctx) {
+        io.vertx.core.http.HttpServerRequest request = ctx.request();
+        long length = dev.berth.registry.route.Responses.contentLength(request);
+        if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2 || length < 0 || length > DRAIN_LIMIT) {
+            return;
+        }
+        try {
+            request.exceptionHandler(e -> {
+            });
+            request.endHandler(v -> {
+            });
+            request.handler(buffer -> {
+            });
+            request.resume();
+        } catch (IllegalStateException ended) {
+            // the body ended meanwhile: nothing to drain
+        }
+    }
+
+    static final long DRAIN_LIMIT = 16L * 1024 * 1024;
 
     static RegistryException translate(Throwable failure) {
         Throwable t = unwrap(failure);

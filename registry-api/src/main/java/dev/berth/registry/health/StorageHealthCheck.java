@@ -8,7 +8,10 @@ import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
-/** Readiness includes the storage: free space for the filesystem driver, with the reason when down. */
+/**
+ * Readiness includes the storage, with the reason when down: free space for the filesystem driver, the
+ * bucket answering {@code HeadBucket} for S3.
+ */
 @Readiness
 @ApplicationScoped
 public class StorageHealthCheck implements AsyncHealthCheck {

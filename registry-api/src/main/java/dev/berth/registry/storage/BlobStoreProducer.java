@@ -2,9 +2,12 @@ package dev.berth.registry.storage;
 
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.filesystem.FilesystemBlobStore;
+import dev.berth.core.storage.s3.S3BlobStore;
+import dev.berth.core.storage.s3.S3Settings;
 import dev.berth.registry.config.RegistryConfig;
 import io.vertx.core.Vertx;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.inject.Disposes;
 import jakarta.enterprise.inject.Produces;
 import org.jboss.logging.Logger;
 
@@ -29,7 +32,24 @@ public class BlobStoreProducer {
             LOG.infof("Storage: filesystem at %s", store.root());
             return store;
         }
-        throw new IllegalStateException("registry.storage.type=" + type
-                + " is not supported by this build; use 'filesystem'");
+        if ("s3".equals(type)) {
+            RegistryConfig.Storage.S3 s3 = config.storage().s3();
+            S3Settings settings = new S3Settings(s3.endpoint().orElse(null), s3.region(),
+                    s3.bucket().orElseThrow(() -> new IllegalStateException(
+                            "registry.storage.s3.bucket is required with registry.storage.type=s3")),
+                    s3.accessKey().orElse(null), s3.secretKey().orElse(null), s3.pathStyle(), s3.partSize(),
+                    s3.createBucket(), null);
+            LOG.infof("Storage: s3 bucket %s at %s (part size %d bytes, redirects %s)", settings.bucket(),
+                    settings.endpoint() != null ? settings.endpoint() : "AWS " + settings.region(), settings.partSize(),
+                    config.storage().redirect() ? "on" : "off");
+            return new S3BlobStore(vertx, settings);
+        }
+        throw new IllegalStateException("registry.storage.type=" + type + " is not supported; use 'filesystem' or 's3'");
+    }
+
+    void close(@Disposes BlobStore store) throws Exception {
+        if (store instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
     }
 }

@@ -5,6 +5,7 @@ import dev.berth.core.digest.DigestingReadStream;
 import dev.berth.core.digest.ResumableDigester;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.StorageKey;
 import dev.berth.registry.blob.BlobRepository;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
@@ -130,20 +131,41 @@ public class UploadService {
                                 name, expected, actual, session.committedSize);
                         return sessions.delete(session)
                                 .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))
-                                .replaceWith(Boolean.FALSE);
+                                .replaceWith(Committed.MISMATCH);
                     }
                     return Responses.uni(store.commitUpload(session.storageHandle, session.committedSize, expected))
-                            .chain(key -> blobs.upsert(expected.toString(), session.committedSize, key.path()))
-                            .chain(() -> blobs.link(session.repositoryId, expected.toString()))
-                            .chain(() -> sessions.delete(session))
-                            .replaceWith(Boolean.TRUE);
+                            .chain(key -> blobs.upsert(expected.toString(), session.committedSize, key.path())
+                                    .chain(() -> blobs.storageKeyOf(expected.toString()))
+                                    // the digest was stored before under another key: this copy goes
+                                    .map(recorded -> new Committed(true, key.path().equals(recorded) ? null : key)))
+                            .call(() -> blobs.link(session.repositoryId, expected.toString()))
+                            .call(() -> sessions.delete(session));
                 })))
-                .map(matched -> {
-                    if (!matched) {
+                .call(committed -> committed.duplicate() == null ? Uni.createFrom().voidItem()
+                        : discardDuplicate(id, expected, committed.duplicate()))
+                .map(committed -> {
+                    if (!committed.matched()) {
                         throw new RegistryException(OciError.DIGEST_INVALID,
                                 "digest " + expected + " does not match the uploaded content; the upload was discarded");
                     }
                     return expected;
+                });
+    }
+
+    /** What a commit did: whether the digest matched, and the object of a second copy of a stored blob. */
+    private record Committed(boolean matched, StorageKey duplicate) {
+        static final Committed MISMATCH = new Committed(false, null);
+    }
+
+    /** Deletes the object of an upload whose blob was stored already; a failure only leaves an orphan. */
+    private Uni<Void> discardDuplicate(UUID id, Digest digest, StorageKey object) {
+        return Responses.uni(store.delete(object))
+                .invoke(() -> LOG.debugf("Upload %s: blob %s was stored already; its new copy %s was deleted", id, digest,
+                        object))
+                .onFailure().recoverWithItem(e -> {
+                    LOG.warnf("Upload %s: blob %s was stored already, but its new copy %s could not be deleted: %s", id,
+                            digest, object, e.getMessage());
+                    return null;
                 });
     }
 

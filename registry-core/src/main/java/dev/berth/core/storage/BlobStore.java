@@ -4,6 +4,7 @@ import dev.berth.core.digest.Digest;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -54,6 +55,14 @@ public interface BlobStore {
 
     /** A local file for zero-copy serving ({@code sendfile}), when the driver has one. */
     default Optional<Path> localFile(StorageKey key) {
+        return Optional.empty();
+    }
+
+    /**
+     * A URL from which a client can fetch the whole blob directly (such as a pre-signed S3 GET URL), for
+     * {@code 307} redirects of pulls; empty when the driver has none. Computed locally, without I/O.
+     */
+    default Optional<URI> redirectUrl(StorageKey key) {
         return Optional.empty();
     }
 

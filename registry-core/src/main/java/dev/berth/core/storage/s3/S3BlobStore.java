@@ -1,0 +1,474 @@
+package dev.berth.core.storage.s3;
+
+import dev.berth.core.digest.Digest;
+import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.StorageException;
+import dev.berth.core.storage.StorageKey;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.streams.ReadStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.DefaultCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.client.config.SdkAdvancedAsyncClientOption;
+import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3Configuration;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateBucketConfiguration;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.ListPartsResponse;
+import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.presigner.S3Presigner;
+
+/**
+ * Blobs and uploads in an S3 bucket (AWS or any S3-compatible server), through the non-blocking
+ * {@link S3AsyncClient} on its own small Netty event-loop group; results are handed back on the caller's
+ * Vert.x context, so no event loop ever waits for S3.
+ *
+ * <p>Layout of the bucket:
+ * <ul>
+ * <li>{@code blobs/<upload-id>/data}: the object a multipart upload completes into. It <em>is</em> the blob:
+ * the registry records this key in PostgreSQL at commit, nothing is copied.</li>
+ * <li>{@code uploads/<upload-id>/pending/<offset>}: the pending tail of an upload, the bytes after its
+ * last complete part (fewer than one part, since S3 parts but the last must be at least 5 MiB). Deleted
+ * at commit and abort.</li>
+ * </ul>
+ * The handle of an upload ({@link S3UploadHandle}) carries the multipart upload id, the next part number,
+ * the bytes in complete parts and the pending tail's size, so any replica can continue any upload.
+ */
+public class S3BlobStore implements BlobStore, AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(S3BlobStore.class.getName());
+    /** S3 allows part numbers 1 to 10000. */
+    static final int MAX_PARTS = 10_000;
+
+    private final Vertx vertx;
+    private final S3Settings settings;
+    private final S3AsyncClient s3;
+    private final S3Presigner presigner;
+    private final SdkEventLoopGroup eventLoops;
+    private volatile boolean bucketReady;
+    private volatile int listPartsPageSize = 1000;
+
+    public S3BlobStore(Vertx vertx, S3Settings settings) {
+        this.vertx = vertx;
+        this.settings = settings;
+        AwsCredentialsProvider credentials = settings.accessKey() != null
+                ? StaticCredentialsProvider.create(AwsBasicCredentials.create(settings.accessKey(), settings.secretKey()))
+                : DefaultCredentialsProvider.builder().build();
+        this.eventLoops = SdkEventLoopGroup.builder().numberOfThreads(2).build();
+        SdkAsyncHttpClient http = NettyNioAsyncHttpClient.builder()
+                .eventLoopGroup(eventLoops)
+                .maxConcurrency(256)
+                .connectionTimeout(Duration.ofSeconds(10))
+                .connectionAcquisitionTimeout(Duration.ofSeconds(30))
+                // a pull can be paused by a slow client for a while
+                .readTimeout(Duration.ofMinutes(2))
+                .writeTimeout(Duration.ofMinutes(2))
+                .build();
+        var builder = S3AsyncClient.builder()
+                .httpClient(http)
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .forcePathStyle(settings.pathStyle())
+                // S3-compatible servers often lack the newer flexible checksums: send and expect them only
+                // where S3 requires them
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                // complete futures on the SDK's I/O threads; results are moved to Vert.x contexts anyway
+                .asyncConfiguration(c -> c.advancedOption(SdkAdvancedAsyncClientOption.FUTURE_COMPLETION_EXECUTOR,
+                        Runnable::run));
+        var presign = S3Presigner.builder()
+                .region(Region.of(settings.region()))
+                .credentialsProvider(credentials)
+                .serviceConfiguration(S3Configuration.builder().pathStyleAccessEnabled(settings.pathStyle()).build());
+        if (settings.endpoint() != null) {
+            builder.endpointOverride(settings.endpoint());
+            presign.endpointOverride(settings.endpoint());
+        }
+        this.s3 = builder.build();
+        this.presigner = presign.build();
+    }
+
+    @Override
+    public String type() {
+        return "s3";
+    }
+
+    public S3Settings settings() {
+        return settings;
+    }
+
+    /** For tests: page size of ListParts at commit (S3's maximum and default is 1000). */
+    void listPartsPageSize(int size) {
+        this.listPartsPageSize = size;
+    }
+
+    private String bucket() {
+        return settings.bucket();
+    }
+
+    static String blobKey(String uploadId) {
+        return "blobs/" + uploadId + "/data";
+    }
+
+    // ------------------------------------------------------------------------------------------ uploads
+
+    @Override
+    public Future<String> beginUpload(String uploadId) {
+        String key = blobKey(uploadId);
+        new StorageKey(key); // the id is safe as a key
+        return ensureBucket().compose(v -> call("cannot start upload " + uploadId,
+                () -> s3.createMultipartUpload(b -> b.bucket(bucket()).key(key).contentType("application/octet-stream"))))
+                .map(r -> S3UploadHandle.started(uploadId, key, r.uploadId()).encode());
+    }
+
+    @Override
+    public Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk) {
+        S3UploadHandle state;
+        try {
+            state = S3UploadHandle.parse(handle);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(new StorageException("cannot write upload: " + e.getMessage(), e, false));
+        }
+        if (offset != state.size()) {
+            return Future.failedFuture(new StorageException("upload " + state.id() + " holds " + state.size()
+                    + " bytes, but the chunk was to start at " + offset, null, false));
+        }
+        if (state.nextPart() > MAX_PARTS) {
+            return Future.failedFuture(new StorageException("upload " + state.id() + " reached S3's limit of "
+                    + MAX_PARTS + " parts; raise registry.storage.s3.part-size for larger blobs", null, true));
+        }
+        return new ChunkWriter(this, vertx.getOrCreateContext(), state, chunk, settings.partSize()).run();
+    }
+
+    /** Stores {@code size} bytes of {@code bytes} as part {@code number}; returns the part's ETag. */
+    Future<String> uploadPart(S3UploadHandle state, int number, byte[] bytes, int size) {
+        if (number > MAX_PARTS) {
+            return Future.failedFuture(new StorageException("upload " + state.id() + " needs more than " + MAX_PARTS
+                    + " parts; raise registry.storage.s3.part-size for larger blobs", null, true));
+        }
+        return call("cannot store part " + number + " of upload " + state.id(),
+                () -> s3.uploadPart(b -> b.bucket(bucket()).key(state.key()).uploadId(state.multipartId())
+                        .partNumber(number).contentLength((long) size),
+                        AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(bytes, 0, size))))
+                .map(r -> S3UploadHandle.normalizeEtag(r.eTag()));
+    }
+
+    /** Stores a pending tail object; returns its ETag. */
+    Future<String> writeTail(String key, byte[] bytes, int size) {
+        return call("cannot store the pending tail " + key,
+                () -> s3.putObject(b -> b.bucket(bucket()).key(key).contentLength((long) size)
+                        .contentType("application/octet-stream"),
+                        AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(bytes, 0, size))))
+                .map(r -> S3UploadHandle.normalizeEtag(r.eTag()));
+    }
+
+    /** The pending tail of {@code state}, checked against the size and ETag the handle recorded. */
+    Future<byte[]> readTail(S3UploadHandle state) {
+        String key = state.tailKey();
+        return call("cannot read the pending tail " + key,
+                () -> s3.getObject(b -> b.bucket(bucket()).key(key), AsyncResponseTransformer.toBytes()))
+                .map(bytes -> {
+                    String etag = S3UploadHandle.normalizeEtag(bytes.response().eTag());
+                    byte[] content = bytes.asByteArrayUnsafe();
+                    if (content.length != state.tail() || !etag.equals(state.tailEtag())) {
+                        throw new StorageException("the pending tail " + key + " of upload " + state.id()
+                                + " changed behind the registry (" + content.length + " bytes, ETag " + etag
+                                + "; expected " + state.tail() + " bytes, ETag " + state.tailEtag()
+                                + "); the upload cannot be continued", null, false);
+                    }
+                    return content;
+                });
+    }
+
+    @Override
+    public Future<StorageKey> commitUpload(String handle, long size, Digest digest) {
+        S3UploadHandle state;
+        try {
+            state = S3UploadHandle.parse(handle);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(new StorageException("cannot commit upload: " + e.getMessage(), e, false));
+        }
+        if (state.size() != size) {
+            return Future.failedFuture(new StorageException("upload " + state.id() + " holds " + state.size()
+                    + " bytes, expected " + size, null, false));
+        }
+        StorageKey key = new StorageKey(state.key());
+        Future<Void> completed = size == 0 ? commitEmpty(state) : completeMultipart(state);
+        return completed
+                .recover(err -> S3Errors.isNotFound(err) ? alreadyCompleted(state, err) : Future.failedFuture(err))
+                .compose(v -> deletePending(state.id()).otherwise(err -> {
+                    LOG.log(System.Logger.Level.WARNING, "Upload {0} committed, but its pending objects stay: {1}", state.id(),
+                            err.getMessage());
+                    return null;
+                }))
+                .map(v -> key);
+    }
+
+    /** S3 has no empty multipart upload: abort it and store an empty object instead. */
+    private Future<Void> commitEmpty(S3UploadHandle state) {
+        return abortMultipart(state)
+                .compose(v -> call("cannot store empty blob " + state.key(),
+                        () -> s3.putObject(b -> b.bucket(bucket()).key(state.key()).contentLength(0L)
+                                .contentType("application/octet-stream"), AsyncRequestBody.empty())))
+                .mapEmpty();
+    }
+
+    private Future<Void> completeMultipart(S3UploadHandle state) {
+        return listParts(state).compose(parts -> {
+            // only the parts the handle counts: anything numbered beyond is left over from a failed attempt
+            List<CompletedPart> completed = new ArrayList<>();
+            String chain = "";
+            long bytes = 0;
+            for (int n = 1; n < state.nextPart(); n++) {
+                Part p = parts.get(n);
+                if (p == null) {
+                    return Future.failedFuture(new StorageException("part " + n + " of upload " + state.id()
+                            + " is missing from the multipart upload", null, false));
+                }
+                chain = S3UploadHandle.chain(chain, n, p.eTag());
+                bytes += p.size();
+                completed.add(CompletedPart.builder().partNumber(n).eTag(p.eTag()).build());
+            }
+            if (!chain.equals(state.chain()) || bytes != state.done()) {
+                return Future.failedFuture(new StorageException("the parts of upload " + state.id()
+                        + " changed behind the registry (" + bytes + " bytes in " + completed.size()
+                        + " parts, expected " + state.done() + "); the upload cannot be committed", null, false));
+            }
+            Future<Void> last = Future.succeededFuture();
+            if (state.tail() > 0) {
+                int number = state.nextPart();
+                last = readTail(state)
+                        .compose(tail -> uploadPart(state, number, tail, tail.length))
+                        .map(etag -> {
+                            completed.add(CompletedPart.builder().partNumber(number).eTag(etag).build());
+                            return null;
+                        });
+            }
+            return last.compose(v -> call("cannot complete upload " + state.id(),
+                    () -> s3.completeMultipartUpload(b -> b.bucket(bucket()).key(state.key())
+                            .uploadId(state.multipartId()).multipartUpload(m -> m.parts(completed)))))
+                    .mapEmpty();
+        });
+    }
+
+    /**
+     * The multipart upload is gone: if an earlier commit of this handle completed it (and the registry
+     * failed before recording that), the object is there with the right size and the commit stands.
+     */
+    private Future<Void> alreadyCompleted(S3UploadHandle state, Throwable original) {
+        return call("cannot check upload " + state.id(), () -> s3.headObject(b -> b.bucket(bucket()).key(state.key())))
+                .transform(ar -> ar.succeeded() && ar.result().contentLength() == state.size()
+                        ? Future.<Void>succeededFuture()
+                        : Future.failedFuture(S3Errors.map("upload " + state.id() + " is no longer in storage", original)));
+    }
+
+    /** Every part of the upload by number, following {@code NextPartNumberMarker} over pages. */
+    Future<TreeMap<Integer, Part>> listParts(S3UploadHandle state) {
+        TreeMap<Integer, Part> parts = new TreeMap<>();
+        return listPartsFrom(state, 0, parts, 0).map(v -> parts);
+    }
+
+    private Future<Void> listPartsFrom(S3UploadHandle state, int marker, TreeMap<Integer, Part> parts, int pages) {
+        if (pages > MAX_PARTS + 1) {
+            return Future.failedFuture(new StorageException("ListParts of upload " + state.id() + " does not end", null,
+                    false));
+        }
+        int pageSize = listPartsPageSize;
+        return call("cannot list the parts of upload " + state.id(),
+                () -> s3.listParts(b -> b.bucket(bucket()).key(state.key()).uploadId(state.multipartId())
+                        .maxParts(pageSize).partNumberMarker(marker)))
+                .compose((ListPartsResponse page) -> {
+                    for (Part p : page.parts()) {
+                        parts.put(p.partNumber(), p);
+                    }
+                    boolean truncated = Boolean.TRUE.equals(page.isTruncated());
+                    // pages come in ascending part order: once past the last counted part, nothing more is needed
+                    if (!truncated || page.parts().isEmpty() || parts.lastKey() >= state.nextPart() - 1) {
+                        return Future.succeededFuture();
+                    }
+                    Integer next = page.nextPartNumberMarker();
+                    int nextMarker = next != null && next > marker ? next : parts.lastKey();
+                    if (nextMarker <= marker) {
+                        return Future.failedFuture(new StorageException("ListParts of upload " + state.id()
+                                + " does not advance past part " + marker, null, false));
+                    }
+                    return listPartsFrom(state, nextMarker, parts, pages + 1);
+                });
+    }
+
+    @Override
+    public Future<Void> abortUpload(String handle) {
+        S3UploadHandle state;
+        try {
+            state = S3UploadHandle.parse(handle);
+        } catch (IllegalArgumentException e) {
+            return Future.failedFuture(new StorageException("cannot discard upload: " + e.getMessage(), e, false));
+        }
+        return abortMultipart(state).compose(v -> deletePending(state.id()));
+    }
+
+    private Future<Void> abortMultipart(S3UploadHandle state) {
+        return call("cannot discard upload " + state.id(), () -> s3.abortMultipartUpload(b -> b.bucket(bucket())
+                .key(state.key()).uploadId(state.multipartId())))
+                .<Void>mapEmpty()
+                .recover(err -> S3Errors.isNotFound(err) ? Future.succeededFuture() : Future.failedFuture(err));
+    }
+
+    /** Deletes every pending tail object of the upload (one per chunk that left a tail, at most). */
+    Future<Void> deletePending(String uploadId) {
+        String prefix = "uploads/" + uploadId + "/";
+        return deletePendingPage(prefix, null, 0);
+    }
+
+    private Future<Void> deletePendingPage(String prefix, String token, int pages) {
+        if (pages > 1000) {
+            return Future.failedFuture(new StorageException("listing " + prefix + " does not end", null, false));
+        }
+        return call("cannot list " + prefix, () -> s3.listObjectsV2(b -> b.bucket(bucket()).prefix(prefix)
+                .continuationToken(token)))
+                .compose((ListObjectsV2Response page) -> {
+                    List<Future<Void>> deletions = new ArrayList<>();
+                    for (S3Object o : page.contents()) {
+                        deletions.add(deleteKey(o.key()));
+                    }
+                    return Future.all(deletions).compose(v -> Boolean.TRUE.equals(page.isTruncated())
+                            && page.nextContinuationToken() != null
+                                    ? deletePendingPage(prefix, page.nextContinuationToken(), pages + 1)
+                                    : Future.succeededFuture());
+                });
+    }
+
+    // ------------------------------------------------------------------------------------------ blobs
+
+    @Override
+    public Future<ReadStream<Buffer>> read(StorageKey key, long offset, long length) {
+        Context context = vertx.getOrCreateContext();
+        if (length == 0) {
+            return Future.succeededFuture(PublisherReadStream.empty(context));
+        }
+        String range = "bytes=" + offset + "-" + (offset + length - 1);
+        return call("cannot read " + key, () -> s3.getObject(b -> b.bucket(bucket()).key(key.path()).range(range),
+                AsyncResponseTransformer.toPublisher()))
+                .map(publisher -> new PublisherReadStream(context, publisher));
+    }
+
+    @Override
+    public Optional<URI> redirectUrl(StorageKey key) {
+        try {
+            URI uri = presigner.presignGetObject(p -> p.signatureDuration(settings.presignTtl())
+                    .getObjectRequest(g -> g.bucket(bucket()).key(key.path()))).url().toURI();
+            return Optional.of(uri);
+        } catch (URISyntaxException e) {
+            LOG.log(System.Logger.Level.WARNING, "Pre-signed URL of {0} is not a URI: {1}", key, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public Future<Void> delete(StorageKey key) {
+        return deleteKey(key.path());
+    }
+
+    private Future<Void> deleteKey(String key) {
+        // S3 deletes are idempotent: a missing key is no error
+        return call("cannot delete " + key, () -> s3.deleteObject(b -> b.bucket(bucket()).key(key)))
+                .<Void>mapEmpty()
+                .recover(err -> S3Errors.isNotFound(err) ? Future.succeededFuture() : Future.failedFuture(err));
+    }
+
+    @Override
+    public Future<StorageHealth> health() {
+        String where = "bucket " + bucket() + (settings.endpoint() != null ? " at " + settings.endpoint() : "");
+        return ensureBucket()
+                .compose(v -> call("HeadBucket", () -> s3.headBucket(b -> b.bucket(bucket()))))
+                .map(r -> new StorageHealth(true, where + " reachable"))
+                .otherwise(err -> new StorageHealth(false, where + " not reachable: " + reason(err)));
+    }
+
+    private static String reason(Throwable err) {
+        Throwable t = err instanceof StorageException && err.getCause() != null ? err.getCause() : err;
+        if (S3Errors.unwrap(t) instanceof StorageException se) {
+            return se.getMessage();
+        }
+        int status = S3Errors.status(t);
+        if (status == 404) {
+            return "no such bucket (404)";
+        }
+        if (status == 403) {
+            return "access denied (403): check the credentials and the bucket policy";
+        }
+        String code = S3Errors.code(t);
+        String message = S3Errors.unwrap(t).getMessage();
+        return (status > 0 ? status + " " : "") + (code != null ? code + ": " : "") + message;
+    }
+
+    /**
+     * Creates the bucket when {@code create-bucket} is on, until that succeeded once. (No future is
+     * shared between callers: a Vert.x future calls back on the context it was made on, which would be
+     * another request's.) Concurrent first calls both ask; S3 answers the second that the bucket is ours.
+     */
+    private Future<Void> ensureBucket() {
+        if (!settings.createBucket() || bucketReady) {
+            return Future.succeededFuture();
+        }
+        return call("cannot create bucket " + bucket(), () -> s3.createBucket(b -> {
+            b.bucket(bucket());
+            if (!Region.US_EAST_1.id().equals(settings.region())) {
+                b.createBucketConfiguration(CreateBucketConfiguration.builder().locationConstraint(settings.region()).build());
+            }
+        })).<Void>mapEmpty().recover(err -> {
+            String code = S3Errors.code(err);
+            if ("BucketAlreadyOwnedByYou".equals(code) || "BucketAlreadyExists".equals(code)) {
+                return Future.succeededFuture();
+            }
+            return Future.failedFuture(err);
+        }).onSuccess(v -> {
+            if (!bucketReady) {
+                bucketReady = true;
+                LOG.log(System.Logger.Level.INFO, "S3 bucket {0} is ready", bucket());
+            }
+        });
+    }
+
+    /** Runs an SDK call and completes on the caller's Vert.x context, with failures as StorageExceptions. */
+    private <T> Future<T> call(String what, Supplier<CompletableFuture<T>> request) {
+        Context context = vertx.getOrCreateContext();
+        CompletableFuture<T> future;
+        try {
+            future = request.get();
+        } catch (RuntimeException e) {
+            return Future.failedFuture(S3Errors.map(what, e));
+        }
+        return Future.fromCompletionStage(future, context).recover(err -> Future.failedFuture(S3Errors.map(what, err)));
+    }
+
+    @Override
+    public void close() {
+        presigner.close();
+        s3.close();
+        eventLoops.eventLoopGroup().shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS);
+    }
+}

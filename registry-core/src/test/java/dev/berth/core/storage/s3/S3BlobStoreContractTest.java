@@ -1,0 +1,224 @@
+package dev.berth.core.storage.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.berth.core.digest.Digest;
+import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.BlobStore.ChunkWritten;
+import dev.berth.core.storage.BlobStoreContractTest;
+import dev.berth.core.storage.StorageException;
+import dev.berth.core.storage.StorageKey;
+import dev.berth.devtools.s3.S3ProxyServer;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+
+/**
+ * The storage contract against the S3 driver on a real S3 server (S3Proxy, started once per test JVM),
+ * plus what only S3 has: ListParts paging, the integrity checks of parts and tails, pre-signed URLs,
+ * the health check and the mapping of S3 errors.
+ */
+class S3BlobStoreContractTest extends BlobStoreContractTest {
+    private static S3ProxyServer server;
+    private static String bucket;
+    private static S3AsyncClient raw;
+
+    @BeforeAll
+    static void startServer() {
+        server = S3ProxyServer.shared();
+        bucket = "contract-" + UUID.randomUUID().toString().substring(0, 8);
+        raw = S3AsyncClient.builder()
+                .endpointOverride(server.endpoint())
+                .region(Region.US_EAST_1)
+                .forcePathStyle(true)
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .credentialsProvider(StaticCredentialsProvider.create(
+                        AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
+                .httpClientBuilder(software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient.builder())
+                .build();
+    }
+
+    @AfterAll
+    static void closeClient() {
+        raw.close();
+    }
+
+    static S3Settings settings(String bucket, boolean create) {
+        return new S3Settings(server.endpoint(), S3ProxyServer.REGION, bucket, S3ProxyServer.ACCESS_KEY,
+                S3ProxyServer.SECRET_KEY, true, PART, create, null);
+    }
+
+    @Override
+    protected BlobStore createStore() {
+        return new S3BlobStore(vertx, settings(bucket, true));
+    }
+
+    @Override
+    protected void assertUploadGone(String uploadId, String handle) {
+        S3UploadHandle state = S3UploadHandle.parse(handle);
+        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix("uploads/" + uploadId + "/")).join().contents())
+                .isEmpty();
+        // AWS answers NoSuchUpload; S3Proxy's filesystem backend lists no parts
+        try {
+            assertThat(raw.listParts(b -> b.bucket(bucket).key(state.key()).uploadId(state.multipartId())).join().parts())
+                    .isEmpty();
+        } catch (CompletionException e) {
+            assertThat(e).hasCauseInstanceOf(S3Exception.class);
+        }
+        assertThat(raw.listMultipartUploads(b -> b.bucket(bucket).prefix(state.key())).join().uploads())
+                .noneMatch(u -> u.uploadId().equals(state.multipartId()));
+    }
+
+    private S3BlobStore s3Store() {
+        return (S3BlobStore) newStore();
+    }
+
+    /** More parts than one ListParts page: the commit follows NextPartNumberMarker (page size 2 here, 1000 on S3). */
+    @Test
+    void commitPagesThroughListParts() throws Exception {
+        S3BlobStore store = s3Store();
+        store.listPartsPageSize(2);
+        byte[] data = random(5 * PART + MIB);
+        String handle = upload(store, UUID.randomUUID().toString());
+        ChunkWritten first = write(store, handle, 0, Arrays.copyOfRange(data, 0, 3 * PART + 1));
+        ChunkWritten second = write(store, first.handle(), 3 * PART + 1, Arrays.copyOfRange(data, 3 * PART + 1, data.length));
+        S3UploadHandle state = S3UploadHandle.parse(second.handle());
+        assertThat(state.nextPart()).isEqualTo(6);
+        assertThat(state.done()).isEqualTo(5L * PART);
+        assertThat(state.tail()).isEqualTo(MIB);
+        assertThat(await(() -> store.listParts(state))).hasSize(5);
+        StorageKey key = await(() -> store.commitUpload(second.handle(), data.length, Digest.sha256Of(data)));
+        assertThat(key.path()).isEqualTo("blobs/" + state.id() + "/data");
+        assertThat(read(store, key, 0, data.length)).isEqualTo(data);
+        // the pending tails are gone, the blob object stays
+        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix("uploads/" + state.id() + "/")).join().contents()).isEmpty();
+    }
+
+    @Test
+    void aPartReplacedBehindTheRegistryFailsTheCommit() throws Exception {
+        S3BlobStore store = s3Store();
+        byte[] data = random(PART + 10);
+        String handle = upload(store, UUID.randomUUID().toString());
+        ChunkWritten w = write(store, handle, 0, data);
+        S3UploadHandle state = S3UploadHandle.parse(w.handle());
+        raw.uploadPart(b -> b.bucket(bucket).key(state.key()).uploadId(state.multipartId()).partNumber(1),
+                AsyncRequestBody.fromBytes(random(PART))).join();
+        assertThatThrownBy(() -> await(() -> store.commitUpload(w.handle(), data.length, Digest.sha256Of(data))))
+                .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+    }
+
+    @Test
+    void aTailReplacedBehindTheRegistryStopsTheUpload() throws Exception {
+        S3BlobStore store = s3Store();
+        String handle = upload(store, UUID.randomUUID().toString());
+        ChunkWritten w = write(store, handle, 0, random(1000));
+        S3UploadHandle state = S3UploadHandle.parse(w.handle());
+        raw.putObject(b -> b.bucket(bucket).key(state.tailKey()), AsyncRequestBody.fromBytes(random(1000))).join();
+        assertThatThrownBy(() -> write(store, w.handle(), 1000, random(10)))
+                .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+    }
+
+    @Test
+    void handleCarriesTheStateAndFitsTheColumn() {
+        String mpu = "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA".repeat(4) + ".-_~+/=";
+        S3UploadHandle h = S3UploadHandle.started(UUID.randomUUID().toString(), "blobs/x/data", mpu)
+                .withPart(PART, "\"d41d8cd98f00b204e9800998ecf8427e\"").withTail(123, "\"abc\"");
+        String encoded = h.encode();
+        assertThat(encoded.length()).isLessThan(1024);
+        S3UploadHandle parsed = S3UploadHandle.parse(encoded);
+        assertThat(parsed).isEqualTo(h);
+        assertThat(parsed.multipartId()).isEqualTo(mpu);
+        assertThat(parsed.nextPart()).isEqualTo(2);
+        assertThat(parsed.done()).isEqualTo(PART);
+        assertThat(parsed.size()).isEqualTo(PART + 123L);
+        assertThat(parsed.tailKey()).isEqualTo("uploads/" + h.id() + "/pending/" + (PART + 123));
+        assertThatThrownBy(() -> S3UploadHandle.parse("uploads/x/data")).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void redirectUrlIsAWorkingPresignedGet() throws Exception {
+        S3BlobStore store = s3Store();
+        byte[] data = random(300_000);
+        String handle = upload(store, UUID.randomUUID().toString());
+        ChunkWritten w = write(store, handle, 0, data);
+        StorageKey key = await(() -> store.commitUpload(w.handle(), data.length, Digest.sha256Of(data)));
+        Optional<URI> url = store.redirectUrl(key);
+        assertThat(url).isPresent();
+        assertThat(url.get().toString()).startsWith(server.endpoint() + "/" + bucket + "/" + key.path())
+                .contains("X-Amz-Signature=");
+        HttpResponse<byte[]> response = HttpClient.newHttpClient()
+                .send(HttpRequest.newBuilder(url.get()).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo(data);
+    }
+
+    @Test
+    void healthTellsWhyTheBucketIsNotReachable() throws Exception {
+        assertThat(await(() -> s3Store().health()).up()).isTrue();
+        S3BlobStore missing = new S3BlobStore(vertx, settings("missing-" + UUID.randomUUID().toString().substring(0, 8), false));
+        try {
+            BlobStore.StorageHealth health = await(missing::health);
+            assertThat(health.up()).isFalse();
+            assertThat(health.detail()).contains("not reachable").contains("404");
+        } finally {
+            missing.close();
+        }
+        S3Settings s = settings(bucket, false);
+        S3BlobStore down = new S3BlobStore(vertx, new S3Settings(URI.create("http://127.0.0.1:1"), s.region(), s.bucket(),
+                s.accessKey(), s.secretKey(), true, s.partSize(), false, null));
+        try {
+            BlobStore.StorageHealth health = await(down::health);
+            assertThat(health.up()).isFalse();
+            assertThat(health.detail().toLowerCase(Locale.ROOT)).contains("not reachable");
+        } finally {
+            down.close();
+        }
+    }
+
+    @Test
+    void errorsMapToStorageExceptions() {
+        assertThat(S3Errors.map("x", error(507, "InsufficientStorage")).outOfSpace()).isTrue();
+        assertThat(S3Errors.map("x", error(400, "EntityTooLarge")).outOfSpace()).isTrue();
+        assertThat(S3Errors.map("x", error(403, "QuotaExceeded")).outOfSpace()).isTrue();
+        assertThat(S3Errors.map("x", new CompletionException(error(507, "XMinioStorageFull"))).outOfSpace()).isTrue();
+        StorageException notFound = S3Errors.map("cannot read", error(404, "NoSuchKey"));
+        assertThat(notFound.outOfSpace()).isFalse();
+        assertThat(notFound.getMessage()).contains("404").contains("NoSuchKey");
+        assertThat(S3Errors.map("x", new ExecutionException(new RuntimeException("boom"))).outOfSpace()).isFalse();
+    }
+
+    @Test
+    void settingsRefuseTooSmallParts() {
+        assertThatThrownBy(() -> new S3Settings(null, "us-east-1", "b", null, null, true, 4 * MIB, false, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("part size");
+        assertThatThrownBy(() -> new S3Settings(null, "us-east-1", " ", null, null, true, PART, false, null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bucket");
+    }
+
+    private static S3Exception error(int status, String code) {
+        return (S3Exception) S3Exception.builder().statusCode(status)
+                .awsErrorDetails(AwsErrorDetails.builder().errorCode(code).errorMessage(code + " happened").build())
+                .message(code).build();
+    }
+}
