@@ -14,6 +14,10 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
      * the transaction ends, so of two concurrent pushes the second sees the first's value.
      */
     public Uni<Boolean> point(long repositoryId, String tag, long manifestId) {
+        return point(repositoryId, tag, manifestId, 0);
+    }
+
+    private Uni<Boolean> point(long repositoryId, String tag, long manifestId, int attempt) {
         return lockedManifestId(repositoryId, tag).chain(old -> old != null
                 ? repoint(repositoryId, tag, manifestId, old)
                 : getSession().chain(s -> s.createNativeQuery(
@@ -21,11 +25,17 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                                 + "on conflict (repository_id, name) do nothing returning id", Long.class)
                         .setParameter("repo", repositoryId).setParameter("name", tag)
                         .setParameter("manifest", manifestId).getResultList())
-                        .chain(inserted -> !inserted.isEmpty()
-                                ? Uni.createFrom().item(false)
-                                // created concurrently (and committed, since the insert waited for it)
-                                : lockedManifestId(repositoryId, tag)
-                                        .chain(now -> repoint(repositoryId, tag, manifestId, now))));
+                        .chain(inserted -> {
+                            if (!inserted.isEmpty()) {
+                                return Uni.createFrom().item(false);
+                            }
+                            // created concurrently (and committed: the insert waited for it); lock it and move it
+                            if (attempt >= 3) {
+                                return Uni.createFrom().failure(new IllegalStateException(
+                                        "tag " + tag + " keeps appearing and disappearing under concurrent pushes"));
+                            }
+                            return point(repositoryId, tag, manifestId, attempt + 1);
+                        }));
     }
 
     private Uni<Long> lockedManifestId(long repositoryId, String tag) {
@@ -35,12 +45,12 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                 .map(rows -> rows.isEmpty() ? null : rows.get(0));
     }
 
-    private Uni<Boolean> repoint(long repositoryId, String tag, long manifestId, Long old) {
+    private Uni<Boolean> repoint(long repositoryId, String tag, long manifestId, long old) {
         return getSession().chain(s -> s.createNativeQuery(
                 "update tag set manifest_id = :manifest, updated_at = now() where repository_id = :repo and name = :name")
                 .setParameter("repo", repositoryId).setParameter("name", tag).setParameter("manifest", manifestId)
                 .executeUpdate())
-                .map(updated -> old == null || old != manifestId);
+                .map(updated -> old != manifestId);
     }
 
     /** Tag names in byte order after {@code last}, at most {@code limit}. */
