@@ -203,7 +203,8 @@ public class ManifestService {
                             events = events.chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(),
                                     m.digest, tag, m.mediaType));
                         }
-                        return events.chain(() -> manifests.delete(m))
+                        // a query, not Session.remove: see UploadSessionRepository.discard (HR000069)
+                        return events.chain(() -> manifests.delete("id", m.id))
                                 .chain(() -> outbox.append(RegistryEvent.MANIFEST_DELETED, name.value(), m.digest, null,
                                         m.mediaType))
                                 .replaceWith(new Deleted(tagNames, List.of(m.digest)));

@@ -121,14 +121,14 @@ public class UploadService {
                     if (!actual.equals(expected)) {
                         LOG.infof("Upload %s to %s discarded: digest %s does not match the content (%s, %d bytes)", id,
                                 name, expected, actual, session.committedSize);
-                        return sessions.delete(session)
+                        return sessions.discard(session)
                                 .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))
                                 .replaceWith(Boolean.FALSE);
                     }
                     return Responses.uni(store.commitUpload(session.storageHandle, session.committedSize, expected))
                             .chain(key -> blobs.upsert(expected.toString(), session.committedSize, key.path()))
                             .chain(() -> blobs.link(session.repositoryId, expected.toString()))
-                            .chain(() -> sessions.delete(session))
+                            .chain(() -> sessions.discard(session))
                             .replaceWith(Boolean.TRUE);
                 }))
                 .map(matched -> {
@@ -143,7 +143,7 @@ public class UploadService {
     /** Cancels an upload ({@code DELETE}). */
     public Uni<Void> cancel(RepositoryName name, UUID id) {
         return Panache.withTransaction(() -> lockOwned(name, id)
-                .chain(session -> sessions.delete(session)
+                .chain(session -> sessions.discard(session)
                         .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))));
     }
 
