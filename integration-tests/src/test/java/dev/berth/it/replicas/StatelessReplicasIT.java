@@ -118,6 +118,7 @@ class StatelessReplicasIT {
         replicaProperties.put("registry.cache.infinispan.hosts", "127.0.0.1:" + infinispanPort);
         replicaProperties.put("registry.cache.infinispan.username", InfinispanServer.USERNAME);
         replicaProperties.put("registry.cache.infinispan.password", InfinispanServer.PASSWORD);
+        replicaProperties.put("registry.cache.infinispan.cache-configuration", InfinispanServer.CACHE_CONFIGURATION);
         replicaProperties.put("registry.cache.infinispan.retry-interval", "1s");
         // three replicas, PostgreSQL and Infinispan share two cores: a slow answer is not an outage here
         replicaProperties.put("registry.cache.infinispan.operation-timeout", "3s");

@@ -101,9 +101,12 @@ public interface RegistryConfig {
             @WithDefault("berth-manifests")
             String cacheName();
 
-            /** Infinispan XML of the cache created when the server does not define {@link #cacheName()}. */
-            @WithDefault("<local-cache><encoding media-type=\"application/x-protostream\"/>"
-                    + "<memory max-count=\"100000\" when-full=\"REMOVE\"/></local-cache>")
+            /**
+             * Infinispan XML of the cache created when the server does not define {@link #cacheName()}: distributed
+             * (a clustered server: every node sees the same entries; a local cache on a cluster would not), synchronous.
+             */
+            @WithDefault("<distributed-cache mode=\"SYNC\" owners=\"2\"><encoding media-type=\"application/x-protostream\"/>"
+                    + "<memory max-count=\"100000\" when-full=\"REMOVE\"/></distributed-cache>")
             String cacheConfiguration();
 
             /** A request waits at most this long for the cache before it goes to PostgreSQL instead. */

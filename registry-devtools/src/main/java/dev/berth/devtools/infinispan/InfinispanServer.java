@@ -43,6 +43,12 @@ public final class InfinispanServer implements AutoCloseable {
     public static final String LIB_PROPERTY = "berth.infinispan.server.lib";
     /** System property: extra JVM options of the server (default small heap, serial GC, C1 only). */
     public static final String JVM_OPTIONS_PROPERTY = "berth.infinispan.server.jvmOptions";
+    /**
+     * A cache configuration this server can create: local, since it runs without a transport (for
+     * {@code registry.cache.infinispan.cache-configuration}, whose default is a distributed cache).
+     */
+    public static final String CACHE_CONFIGURATION = "<local-cache><encoding media-type=\"application/x-protostream\"/>"
+            + "<memory max-count=\"100000\" when-full=\"REMOVE\"/></local-cache>";
     public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(120);
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
 

@@ -24,7 +24,8 @@ public class InfinispanTestResource implements QuarkusTestResourceLifecycleManag
                 "registry.cache.type", "infinispan",
                 "registry.cache.infinispan.hosts", server.hosts(),
                 "registry.cache.infinispan.username", InfinispanServer.USERNAME,
-                "registry.cache.infinispan.password", InfinispanServer.PASSWORD);
+                "registry.cache.infinispan.password", InfinispanServer.PASSWORD,
+                "registry.cache.infinispan.cache-configuration", InfinispanServer.CACHE_CONFIGURATION);
     }
 
     @Override
