@@ -59,6 +59,11 @@ public final class EmbeddedDatabase implements AutoCloseable {
         return "jdbc:postgresql://127.0.0.1:" + port() + "/" + database;
     }
 
+    /** A JDBC data source of {@code database}, for checks of what the registry stored. */
+    public javax.sql.DataSource dataSource(String database) {
+        return postgres.getDatabase(user(), database);
+    }
+
     /** Creates an empty database (a fresh schema for a group of registry processes). */
     public void createDatabase(String name) {
         if (!name.matches("[a-z][a-z0-9_]*")) {

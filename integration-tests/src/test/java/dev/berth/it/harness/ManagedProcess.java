@@ -106,6 +106,23 @@ public class ManagedProcess implements AutoCloseable {
         System.out.printf("[berth-it] killed %s (pid %d) with SIGKILL%n", name, pid());
     }
 
+    /** SIGTERM to the process only (a graceful stop), without waiting. */
+    public void sigterm() {
+        process.toHandle().destroy();
+        System.out.printf("[berth-it] sent SIGTERM to %s (pid %d)%n", name, pid());
+    }
+
+    /** Waits until the process has exited; its exit status, or empty if it still runs after {@code limit}. */
+    public java.util.OptionalInt awaitExit(Duration limit) {
+        try {
+            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)
+                    ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return java.util.OptionalInt.empty();
+        }
+    }
+
     @Override
     public void close() {
         if (process.isAlive() || process.descendants().findAny().isPresent()) {

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /** Typed {@code registry.*} settings; each default here is the documented one (see README). */
@@ -15,6 +16,8 @@ public interface RegistryConfig {
     Manifests manifests();
 
     Lists lists();
+
+    Cache cache();
 
     interface Storage {
         /** {@code filesystem} (embedded default) or {@code s3} (any S3-compatible server). */
@@ -85,5 +88,76 @@ public interface RegistryConfig {
         /** Largest page of the catalog and tag lists; also the page size when the client names no {@code n}. */
         @WithDefault("1000")
         int maxPageSize();
+    }
+
+    /** The manifest cache (see README, "Manifest cache"). */
+    interface Cache {
+        /**
+         * {@code local} (embedded default: in-process, correct for a single registry-api only),
+         * {@code infinispan} (shared by every replica over Hot Rod) or {@code none}.
+         */
+        @WithDefault("local")
+        String type();
+
+        /** How long a manifest stays cached by digest (its content never changes; deletes invalidate it). */
+        @WithDefault("1h")
+        Duration manifestLifespan();
+
+        /** How long a tag -> digest entry stays cached (moves and deletes invalidate it; this bounds the rest). */
+        @WithDefault("60s")
+        Duration tagLifespan();
+
+        /**
+         * How long an invalidated key refuses to be cached again. A read that started before the change
+         * may only populate the cache within half of this, so it can never overwrite the invalidation.
+         */
+        @WithDefault("10s")
+        Duration invalidationWindow();
+
+        /** Manifests larger than this are served from PostgreSQL only (bytes). */
+        @WithDefault("1048576")
+        int maxEntrySize();
+
+        Local local();
+
+        Infinispan infinispan();
+
+        interface Local {
+            /** Memory the in-process cache may hold (bytes of keys and values). */
+            @WithDefault("67108864")
+            long maxSize();
+        }
+
+        interface Infinispan {
+            /** Hot Rod server list, {@code host:port;host:port} (forwarded to quarkus.infinispan-client.hosts). */
+            @WithDefault("127.0.0.1:11222")
+            String hosts();
+
+            /** Hot Rod user (forwarded to quarkus.infinispan-client.username); none: no authentication. */
+            Optional<String> username();
+
+            /** Hot Rod password (forwarded to quarkus.infinispan-client.password). */
+            Optional<String> password();
+
+            /** Name of the remote cache; created from {@link #cacheConfiguration()} when the server lacks it. */
+            @WithDefault("berth-manifests")
+            String cacheName();
+
+            /**
+             * Infinispan XML of the cache created when the server does not define {@link #cacheName()}: distributed
+             * (a clustered server: every node sees the same entries; a local cache on a cluster would not), synchronous.
+             */
+            @WithDefault("<distributed-cache mode=\"SYNC\" owners=\"2\"><encoding media-type=\"application/x-protostream\"/>"
+                    + "<memory max-count=\"100000\" when-full=\"REMOVE\"/></distributed-cache>")
+            String cacheConfiguration();
+
+            /** A request waits at most this long for the cache before it goes to PostgreSQL instead. */
+            @WithDefault("500ms")
+            Duration operationTimeout();
+
+            /** While the cache is unreachable, how often the registry tries it again. */
+            @WithDefault("5s")
+            Duration retryInterval();
+        }
     }
 }

@@ -21,6 +21,8 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ErrorResponder {
     private static final Logger LOG = Logger.getLogger(ErrorResponder.class);
+    /** At most this much of an unwanted request body is read and dropped; past it the connection is cut. */
+    static final long DISCARD_LIMIT = 64L * 1024 * 1024;
     private final ObjectMapper mapper;
 
     public ErrorResponder(ObjectMapper mapper) {
@@ -59,7 +61,8 @@ public class ErrorResponder {
         response.headers().remove("Docker-Content-Digest").remove("Location").remove("Content-Range");
         response.putHeader("Content-Type", "application/json");
         response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
-        if (!ctx.request().isEnded()) {
+        boolean unread = !ctx.request().isEnded();
+        if (unread) {
             // a request body we did not read: do not keep a half-read connection alive
             response.putHeader("Connection", "close");
             drainRejectedBody(ctx);
@@ -69,6 +72,28 @@ public class ErrorResponder {
         } else {
             response.end(io.vertx.core.buffer.Buffer.buffer(body));
         }
+        if (unread) {
+            discardRestOfBody(ctx.request());
+        }
+    }
+
+    /**
+     * Reads and drops what is left of a request body (the request may still be paused): a client that sends
+     * its whole body before it reads the answer (Apache HttpClient, RestAssured) would otherwise block on a
+     * full socket, waiting for a server that waits for it. Past {@link #DISCARD_LIMIT} the connection is cut.
+     */
+    private static void discardRestOfBody(io.vertx.core.http.HttpServerRequest request) {
+        long[] dropped = {0};
+        request.exceptionHandler(e -> {
+        });
+        request.handler(chunk -> {
+            dropped[0] += chunk.length();
+            if (dropped[0] > DISCARD_LIMIT) {
+                request.handler(null);
+                request.connection().close();
+            }
+        });
+        request.resume();
     }
 
     /**

@@ -18,6 +18,15 @@ public class ManifestRepository implements PanacheRepositoryBase<Manifest, Long>
                 + "and t.name = ?2", repositoryId, tag).firstResult();
     }
 
+    /**
+     * Locks the manifest row until the transaction ends: a concurrent push cannot point a new tag at it
+     * meanwhile (its foreign-key check waits), so the tags read after this are all the tags it has.
+     */
+    public Uni<Void> lock(long manifestId) {
+        return getSession().chain(s -> s.createNativeQuery("select id from manifest where id = :id for update", Long.class)
+                .setParameter("id", manifestId).getResultList()).replaceWithVoid();
+    }
+
     /** Of the given digests, those that are manifests of the repository. */
     public Uni<List<String>> existingDigests(long repositoryId, Collection<String> digests) {
         if (digests.isEmpty()) {

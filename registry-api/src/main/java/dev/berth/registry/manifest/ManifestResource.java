@@ -28,16 +28,16 @@ public class ManifestResource {
 
     public Uni<Void> get(RoutingContext ctx, RepositoryName name, Reference reference, boolean head) {
         return manifests.get(name, reference).chain(m -> {
-            if (!acceptable(ctx.request().headers().getAll("Accept"), m.mediaType)) {
+            if (!acceptable(ctx.request().headers().getAll("Accept"), m.mediaType())) {
                 throw new RegistryException(OciError.MANIFEST_UNKNOWN, "manifest " + reference + " is a "
-                        + m.mediaType + ", which the Accept header of this request does not allow");
+                        + m.mediaType() + ", which the Accept header of this request does not allow");
             }
             HttpServerResponse response = ctx.response();
-            response.putHeader("Content-Type", m.mediaType)
-                    .putHeader("Docker-Content-Digest", m.digest)
-                    .putHeader("ETag", "\"" + m.digest + "\"")
-                    .putHeader("Content-Length", String.valueOf(m.size));
-            return Responses.uni(head ? response.end() : response.end(Buffer.buffer(m.payload)));
+            response.putHeader("Content-Type", m.mediaType())
+                    .putHeader("Docker-Content-Digest", m.digest())
+                    .putHeader("ETag", "\"" + m.digest() + "\"")
+                    .putHeader("Content-Length", String.valueOf(m.size()));
+            return Responses.uni(head ? response.end() : response.end(Buffer.buffer(m.payload())));
         });
     }
 

@@ -11,6 +11,7 @@ import dev.berth.core.name.Reference;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.blob.Blob;
 import dev.berth.registry.blob.BlobRepository;
+import dev.berth.registry.cache.ManifestCache;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.outbox.OutboxRepository;
@@ -38,15 +39,17 @@ public class ManifestService {
     private final TagRepository tags;
     private final OutboxRepository outbox;
     private final ObjectMapper mapper;
+    private final ManifestCache cache;
 
     public ManifestService(ImageRepositoryRepository repositories, ManifestRepository manifests, BlobRepository blobs,
-            TagRepository tags, OutboxRepository outbox, ObjectMapper mapper) {
+            TagRepository tags, OutboxRepository outbox, ObjectMapper mapper, ManifestCache cache) {
         this.repositories = repositories;
         this.manifests = manifests;
         this.blobs = blobs;
         this.tags = tags;
         this.outbox = outbox;
         this.mapper = mapper;
+        this.cache = cache;
     }
 
     /** What a successful push tells the client. */
@@ -78,10 +81,15 @@ public class ManifestService {
                                 ? Uni.createFrom().item(existing)
                                 : insert(repo, name, doc, digest, body))
                         .chain(manifest -> reference instanceof Reference.ByTag byTag
-                                ? tags.upsert(repo.id, byTag.tag().value(), manifest.id)
-                                        .chain(() -> outbox.append(RegistryEvent.TAG_UPDATED, name.value(),
+                                ? tags.point(repo.id, byTag.tag().value(), manifest.id)
+                                        .call(() -> outbox.append(RegistryEvent.TAG_UPDATED, name.value(),
                                                 digest.toString(), byTag.tag().value(), manifest.mediaType))
-                                : Uni.createFrom().voidItem())))
+                                : Uni.createFrom().item(false))))
+                // committed: a moved tag must not be served from the cache by any replica from now on (a new tag,
+                // or one that names the same manifest again, has nothing cached that could be wrong)
+                .chain(moved -> moved
+                        ? cache.invalidate(name, List.of(((Reference.ByTag) reference).tag().value()), List.of())
+                        : Uni.createFrom().voidItem())
                 .replaceWith(new Pushed(digest, subject));
     }
 
@@ -150,13 +158,28 @@ public class ManifestService {
         });
     }
 
-    /** The manifest a tag or digest names, or {@code NAME_UNKNOWN}/{@code MANIFEST_UNKNOWN}. */
-    public Uni<Manifest> get(RepositoryName name, Reference reference) {
-        return Panache.withSession(() -> existingRepository(name).chain(repo -> reference instanceof Reference.ByTag t
-                ? manifests.findByTag(repo.id, t.tag().value())
+    /**
+     * The manifest a tag or digest names, or {@code NAME_UNKNOWN}/{@code MANIFEST_UNKNOWN}: from the
+     * manifest cache when it has it, else from PostgreSQL (and then cached).
+     */
+    public Uni<ManifestContent> get(RepositoryName name, Reference reference) {
+        Uni<ManifestContent> cached = reference instanceof Reference.ByTag t
+                ? cache.tag(name, t.tag().value()).chain(digest -> digest == null
+                        ? Uni.createFrom().nullItem()
+                        : cache.manifest(name, digest))
+                : cache.manifest(name, reference.toString());
+        return cached.chain(hit -> hit != null ? Uni.createFrom().item(hit) : read(name, reference));
+    }
+
+    private Uni<ManifestContent> read(RepositoryName name, Reference reference) {
+        long readStarted = cache.readStarts();
+        String tag = reference instanceof Reference.ByTag t ? t.tag().value() : null;
+        return Panache.withSession(() -> existingRepository(name).chain(repo -> tag != null
+                ? manifests.findByTag(repo.id, tag)
                 : manifests.findByDigest(repo.id, reference.toString())))
-                .onItem().ifNull().failWith(() -> new RegistryException(OciError.MANIFEST_UNKNOWN,
-                        "manifest " + reference + " is unknown to repository " + name));
+                .onItem().ifNull().failWith(() -> unknown(name, reference))
+                .map(ManifestContent::of)
+                .call(content -> cache.populate(name, tag, content, readStarted));
     }
 
     /**
@@ -166,24 +189,33 @@ public class ManifestService {
         return Panache.withTransaction(() -> existingRepository(name).chain(repo -> {
             if (reference instanceof Reference.ByTag t) {
                 return manifests.findByTag(repo.id, t.tag().value()).chain(m -> m == null
-                        ? Uni.createFrom().failure(unknown(name, reference))
+                        ? Uni.createFrom().<Deleted>failure(unknown(name, reference))
                         : tags.deleteTag(repo.id, t.tag().value())
                                 .chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(), m.digest,
-                                        t.tag().value(), m.mediaType)));
+                                        t.tag().value(), m.mediaType))
+                                .replaceWith(new Deleted(List.of(t.tag().value()), List.of())));
             }
             return manifests.findByDigest(repo.id, reference.toString()).chain(m -> m == null
-                    ? Uni.createFrom().failure(unknown(name, reference))
-                    : tags.namesOf(m.id).chain(tagNames -> {
+                    ? Uni.createFrom().<Deleted>failure(unknown(name, reference))
+                    : manifests.lock(m.id).chain(() -> tags.namesOf(m.id)).chain(tagNames -> {
                         Uni<Void> events = Uni.createFrom().voidItem();
                         for (String tag : tagNames) {
                             events = events.chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(),
                                     m.digest, tag, m.mediaType));
                         }
-                        return events.chain(() -> manifests.delete(m))
+                        // a query, not Session.remove: see UploadSessionRepository.discard (HR000069)
+                        return events.chain(() -> manifests.delete("id", m.id))
                                 .chain(() -> outbox.append(RegistryEvent.MANIFEST_DELETED, name.value(), m.digest, null,
-                                        m.mediaType));
+                                        m.mediaType))
+                                .replaceWith(new Deleted(tagNames, List.of(m.digest)));
                     }));
-        }));
+        }))
+                // committed: no replica may serve the deleted tags or manifest from the cache from now on
+                .chain(deleted -> cache.invalidate(name, deleted.tags(), deleted.digests()));
+    }
+
+    /** What a delete removed, for the cache invalidation after the commit. */
+    private record Deleted(List<String> tags, List<String> digests) {
     }
 
     /** The repository, or {@code NAME_UNKNOWN}. */

@@ -8,14 +8,49 @@ import java.util.List;
 @ApplicationScoped
 public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long> {
 
-    /** Points the tag at the manifest, creating or moving it (last writer wins). */
-    public Uni<Integer> upsert(long repositoryId, String tag, long manifestId) {
+    /**
+     * Points the tag at the manifest, creating or moving it (last writer wins), and tells whether an existing
+     * tag now names another manifest: only then can a cache hold its old value. The tag row stays locked until
+     * the transaction ends, so of two concurrent pushes the second sees the first's value.
+     */
+    public Uni<Boolean> point(long repositoryId, String tag, long manifestId) {
+        return point(repositoryId, tag, manifestId, 0);
+    }
+
+    private Uni<Boolean> point(long repositoryId, String tag, long manifestId, int attempt) {
+        return lockedManifestId(repositoryId, tag).chain(old -> old != null
+                ? repoint(repositoryId, tag, manifestId, old)
+                : getSession().chain(s -> s.createNativeQuery(
+                        "insert into tag (repository_id, name, manifest_id) values (:repo, :name, :manifest) "
+                                + "on conflict (repository_id, name) do nothing returning id", Long.class)
+                        .setParameter("repo", repositoryId).setParameter("name", tag)
+                        .setParameter("manifest", manifestId).getResultList())
+                        .chain(inserted -> {
+                            if (!inserted.isEmpty()) {
+                                return Uni.createFrom().item(false);
+                            }
+                            // created concurrently (and committed: the insert waited for it); lock it and move it
+                            if (attempt >= 3) {
+                                return Uni.createFrom().failure(new IllegalStateException(
+                                        "tag " + tag + " keeps appearing and disappearing under concurrent pushes"));
+                            }
+                            return point(repositoryId, tag, manifestId, attempt + 1);
+                        }));
+    }
+
+    private Uni<Long> lockedManifestId(long repositoryId, String tag) {
         return getSession().chain(s -> s.createNativeQuery(
-                "insert into tag (repository_id, name, manifest_id) values (:repo, :name, :manifest) "
-                        + "on conflict (repository_id, name) do update set manifest_id = excluded.manifest_id, "
-                        + "updated_at = now()")
+                "select manifest_id from tag where repository_id = :repo and name = :name for update", Long.class)
+                .setParameter("repo", repositoryId).setParameter("name", tag).getResultList())
+                .map(rows -> rows.isEmpty() ? null : rows.get(0));
+    }
+
+    private Uni<Boolean> repoint(long repositoryId, String tag, long manifestId, long old) {
+        return getSession().chain(s -> s.createNativeQuery(
+                "update tag set manifest_id = :manifest, updated_at = now() where repository_id = :repo and name = :name")
                 .setParameter("repo", repositoryId).setParameter("name", tag).setParameter("manifest", manifestId)
-                .executeUpdate());
+                .executeUpdate())
+                .map(updated -> old != manifestId);
     }
 
     /** Tag names in byte order after {@code last}, at most {@code limit}. */

@@ -129,7 +129,7 @@ public class UploadService {
                     if (!actual.equals(expected)) {
                         LOG.infof("Upload %s to %s discarded: digest %s does not match the content (%s, %d bytes)", id,
                                 name, expected, actual, session.committedSize);
-                        return sessions.delete(session)
+                        return sessions.discard(session)
                                 .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))
                                 .replaceWith(Committed.MISMATCH);
                     }
@@ -139,7 +139,7 @@ public class UploadService {
                                     // the digest was stored before under another key: this copy goes
                                     .map(recorded -> new Committed(true, key.path().equals(recorded) ? null : key)))
                             .call(() -> blobs.link(session.repositoryId, expected.toString()))
-                            .call(() -> sessions.delete(session));
+                            .call(() -> sessions.discard(session));
                 })))
                 .call(committed -> committed.duplicate() == null ? Uni.createFrom().voidItem()
                         : discardDuplicate(id, expected, committed.duplicate()))
@@ -172,7 +172,7 @@ public class UploadService {
     /** Cancels an upload ({@code DELETE}). */
     public Uni<Void> cancel(RepositoryName name, UUID id) {
         return Panache.withTransaction(() -> lockOwned(name, id)
-                .chain(session -> sessions.delete(session)
+                .chain(session -> sessions.discard(session)
                         .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))));
     }
 
