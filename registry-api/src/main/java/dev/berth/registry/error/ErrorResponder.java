@@ -62,17 +62,18 @@ public class ErrorResponder {
         response.putHeader("Content-Type", "application/json");
         response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
         boolean unread = !ctx.request().isEnded();
+        boolean drained = false;
         if (unread) {
             // a request body we did not read: do not keep a half-read connection alive
             response.putHeader("Connection", "close");
-            drainRejectedBody(ctx);
+            drained = drainRejectedBody(ctx);
         }
         if (ctx.request().method().name().equals("HEAD")) {
             response.putHeader("Content-Length", String.valueOf(body.length)).end();
         } else {
             response.end(io.vertx.core.buffer.Buffer.buffer(body));
         }
-        if (unread) {
+        if (unread && !drained) {
             discardRestOfBody(ctx.request());
         }
     }
@@ -90,7 +91,12 @@ public class ErrorResponder {
             dropped[0] += chunk.length();
             if (dropped[0] > DISCARD_LIMIT) {
                 request.handler(null);
-                request.connection().close();
+                if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2) {
+                    // only this stream: a GOAWAY could reach the client before it reads the error
+                    request.response().reset();
+                } else {
+                    request.connection().close();
+                }
             }
         });
         request.resume();
@@ -102,11 +108,12 @@ public class ErrorResponder {
      * 4, for one) gets the error instead of stalling on a socket nobody reads. Larger or chunked bodies,
      * and HTTP/2 (whose clients read responses while sending), are left as they were: nothing is read.
      */
-    private static void drainRejectedBody(RoutingContext ctx) {
+    /** Reads and drops a refused HTTP/1.x body of known, moderate length; false when it does not apply. */
+    private static boolean drainRejectedBody(RoutingContext ctx) {
         io.vertx.core.http.HttpServerRequest request = ctx.request();
         long length = dev.berth.registry.route.Responses.contentLength(request);
         if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2 || length < 0 || length > DRAIN_LIMIT) {
-            return;
+            return false;
         }
         try {
             request.exceptionHandler(e -> {
@@ -119,6 +126,7 @@ public class ErrorResponder {
         } catch (IllegalStateException ended) {
             // the body ended meanwhile: nothing to drain
         }
+        return true;
     }
 
     static final long DRAIN_LIMIT = 16L * 1024 * 1024;
