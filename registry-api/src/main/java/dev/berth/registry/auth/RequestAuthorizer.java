@@ -1,5 +1,6 @@
 package dev.berth.registry.auth;
 
+import dev.berth.registry.route.V2Paths;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
 /**
@@ -30,11 +30,6 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class RequestAuthorizer {
     private static final Logger LOG = Logger.getLogger(RequestAuthorizer.class);
-    private static final Pattern UPLOAD = Pattern.compile("^/v2/(.+)/blobs/uploads/([^/]*)$");
-    private static final Pattern BLOB = Pattern.compile("^/v2/(.+)/blobs/([^/]+)$");
-    private static final Pattern MANIFEST = Pattern.compile("^/v2/(.+)/manifests/([^/]+)$");
-    private static final Pattern TAGS = Pattern.compile("^/v2/(.+)/tags/list$");
-    private static final Pattern REFERRERS = Pattern.compile("^/v2/(.+)/referrers/([^/]+)$");
 
     private final AuthConfig config;
     private final TokenVerifier verifier;
@@ -105,7 +100,7 @@ public class RequestAuthorizer {
         if (path.equals("/v2/_catalog")) {
             return new Required(List.of(new Need("registry", "catalog", "*")), "registry:catalog:*", null);
         }
-        Matcher m = UPLOAD.matcher(path);
+        Matcher m = V2Paths.UPLOAD.matcher(path);
         if (m.matches()) {
             String name = m.group(1);
             List<Need> needs = new ArrayList<>(List.of(new Need("repository", name, "pull"), new Need("repository", name, "push")));
@@ -122,11 +117,11 @@ public class RequestAuthorizer {
             }
             return new Required(needs, scope, from == null || from.isEmpty() ? null : from);
         }
-        m = BLOB.matcher(path);
+        m = V2Paths.BLOB.matcher(path);
         if (m.matches()) {
             return single(m.group(1), method == HttpMethod.DELETE ? "delete" : "pull");
         }
-        m = MANIFEST.matcher(path);
+        m = V2Paths.MANIFEST.matcher(path);
         if (m.matches()) {
             String name = m.group(1);
             if (method == HttpMethod.PUT) {
@@ -135,11 +130,11 @@ public class RequestAuthorizer {
             }
             return single(name, method == HttpMethod.DELETE ? "delete" : "pull");
         }
-        m = TAGS.matcher(path);
+        m = V2Paths.TAGS.matcher(path);
         if (m.matches()) {
             return single(m.group(1), "pull");
         }
-        m = REFERRERS.matcher(path);
+        m = V2Paths.REFERRERS.matcher(path);
         if (m.matches()) {
             return single(m.group(1), "pull");
         }

@@ -24,7 +24,6 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The {@code /v2/} API on plain Vert.x routes, so that blob bodies stream straight between the socket
@@ -33,11 +32,6 @@ import java.util.regex.Pattern;
  */
 @ApplicationScoped
 public class V2Router {
-    private static final Pattern UPLOAD = Pattern.compile("^/v2/(.+)/blobs/uploads/([^/]*)$");
-    private static final Pattern BLOB = Pattern.compile("^/v2/(.+)/blobs/([^/]+)$");
-    private static final Pattern MANIFEST = Pattern.compile("^/v2/(.+)/manifests/([^/]+)$");
-    private static final Pattern TAGS = Pattern.compile("^/v2/(.+)/tags/list$");
-    private static final Pattern REFERRERS = Pattern.compile("^/v2/(.+)/referrers/([^/]+)$");
 
     private final BlobResource blobs;
     private final UploadResource uploads;
@@ -105,7 +99,7 @@ public class V2Router {
         if (path.equals("/v2/_catalog")) {
             return on(method, HttpMethod.GET, HttpMethod.GET, () -> catalog.list(ctx));
         }
-        Matcher m = UPLOAD.matcher(path);
+        Matcher m = V2Paths.UPLOAD.matcher(path);
         if (m.matches()) {
             RepositoryName name = new RepositoryName(m.group(1));
             String id = m.group(2);
@@ -120,7 +114,7 @@ public class V2Router {
                 default -> unsupported(method, path);
             };
         }
-        m = BLOB.matcher(path);
+        m = V2Paths.BLOB.matcher(path);
         if (m.matches()) {
             RepositoryName name = new RepositoryName(m.group(1));
             Digest digest = Digest.parse(m.group(2));
@@ -130,7 +124,7 @@ public class V2Router {
                 default -> unsupported(method, path);
             };
         }
-        m = MANIFEST.matcher(path);
+        m = V2Paths.MANIFEST.matcher(path);
         if (m.matches()) {
             RepositoryName name = new RepositoryName(m.group(1));
             Reference reference = Reference.parse(m.group(2));
@@ -141,12 +135,12 @@ public class V2Router {
                 default -> unsupported(method, path);
             };
         }
-        m = TAGS.matcher(path);
+        m = V2Paths.TAGS.matcher(path);
         if (m.matches()) {
             RepositoryName name = new RepositoryName(m.group(1));
             return on(method, HttpMethod.GET, HttpMethod.HEAD, () -> tags.list(ctx, name, head));
         }
-        m = REFERRERS.matcher(path);
+        m = V2Paths.REFERRERS.matcher(path);
         if (m.matches()) {
             RepositoryName name = new RepositoryName(m.group(1));
             Digest digest = Digest.parse(m.group(2));
