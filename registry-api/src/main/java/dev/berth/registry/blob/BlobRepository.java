@@ -45,7 +45,7 @@ public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
      * whether this upload's object became the blob or the blob was stored before under another key.
      */
     public Uni<String> storageKeyOf(String digest) {
-        return getSession().chain(s -> s.createNativeQuery("select storage_key from blob where digest = :digest",
+        return getSession().chain(s -> s.createSelectionQuery("select b.storageKey from Blob b where b.digest = :digest",
                 String.class).setParameter("digest", digest).getSingleResultOrNull());
     }
 

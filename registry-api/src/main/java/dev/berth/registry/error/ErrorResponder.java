@@ -61,7 +61,8 @@ public class ErrorResponder {
         response.headers().remove("Docker-Content-Digest").remove("Location").remove("Content-Range");
         response.putHeader("Content-Type", "application/json");
         response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
-        boolean unread = !ctx.request().isEnded();
+        // a request without a body (HEAD, GET, an empty POST) keeps its connection alive
+        boolean unread = !ctx.request().isEnded() && dev.berth.registry.route.Responses.hasBody(ctx.request());
         boolean drained = false;
         if (unread) {
             // a request body we did not read: do not keep a half-read connection alive
@@ -107,8 +108,8 @@ public class ErrorResponder {
      * bytes at most), so that a client that reads no response before its body is out (Apache HttpClient
      * 4, for one) gets the error instead of stalling on a socket nobody reads. Larger or chunked bodies,
      * and HTTP/2 (whose clients read responses while sending), are left as they were: nothing is read.
+     * Returns false when it does not apply.
      */
-    /** Reads and drops a refused HTTP/1.x body of known, moderate length; false when it does not apply. */
     private static boolean drainRejectedBody(RoutingContext ctx) {
         io.vertx.core.http.HttpServerRequest request = ctx.request();
         long length = dev.berth.registry.route.Responses.contentLength(request);

@@ -23,10 +23,10 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
     /** The repository with this name, created (with a {@code repository.created} event) if missing. */
     public Uni<ImageRepository> getOrCreate(String name) {
         return getSession()
-                .chain(s -> s.createNativeQuery(
-                        "insert into repository (name) values (:name) on conflict (name) do nothing returning id",
-                        Long.class).setParameter("name", name).getResultList())
-                .chain(created -> created.isEmpty()
+                // a statement without results: its plan is cached once (see UploadSessionRepository#lockForWrite)
+                .chain(s -> s.createNativeQuery("insert into repository (name) values (:name) on conflict (name) do nothing")
+                        .setParameter("name", name).executeUpdate())
+                .chain(created -> created == 0
                         ? Uni.createFrom().voidItem()
                         : outbox.append(RegistryEvent.REPOSITORY_CREATED, name, null, null, null))
                 .chain(() -> findByName(name));

@@ -3,6 +3,7 @@ package dev.berth.registry.tag;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import java.util.List;
 
 @ApplicationScoped
@@ -22,11 +23,11 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                 ? repoint(repositoryId, tag, manifestId, old)
                 : getSession().chain(s -> s.createNativeQuery(
                         "insert into tag (repository_id, name, manifest_id) values (:repo, :name, :manifest) "
-                                + "on conflict (repository_id, name) do nothing returning id", Long.class)
+                                + "on conflict (repository_id, name) do nothing")
                         .setParameter("repo", repositoryId).setParameter("name", tag)
-                        .setParameter("manifest", manifestId).getResultList())
+                        .setParameter("manifest", manifestId).executeUpdate())
                         .chain(inserted -> {
-                            if (!inserted.isEmpty()) {
+                            if (inserted > 0) {
                                 return Uni.createFrom().item(false);
                             }
                             // created concurrently (and committed: the insert waited for it); lock it and move it
@@ -38,11 +39,13 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                         }));
     }
 
+    /** HQL, not a native select, on this hot path: see UploadSessionRepository#lockForWrite. */
     private Uni<Long> lockedManifestId(long repositoryId, String tag) {
-        return getSession().chain(s -> s.createNativeQuery(
-                "select manifest_id from tag where repository_id = :repo and name = :name for update", Long.class)
-                .setParameter("repo", repositoryId).setParameter("name", tag).getResultList())
-                .map(rows -> rows.isEmpty() ? null : rows.get(0));
+        return getSession().chain(s -> s.createSelectionQuery(
+                "from RepositoryTag t where t.repositoryId = :repo and t.name = :name", RepositoryTag.class)
+                .setParameter("repo", repositoryId).setParameter("name", tag)
+                .setLockMode(LockModeType.PESSIMISTIC_WRITE).getResultList())
+                .map(rows -> rows.isEmpty() ? null : rows.get(0).manifestId);
     }
 
     private Uni<Boolean> repoint(long repositoryId, String tag, long manifestId, long old) {

@@ -6,6 +6,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.UUID;
+import org.hibernate.LockMode;
 
 /** Upload sessions; writers take the row lock so that one chunk at a time lands on an upload. */
 @ApplicationScoped
@@ -18,9 +19,13 @@ public class UploadSessionRepository implements PanacheRepositoryBase<UploadSess
      * Returns {@code null} when the session does not exist.
      */
     public Uni<UploadSession> lockForWrite(UUID id) {
+        // find() with UPGRADE_NOWAIT renders "for update nowait". Not a native select: on the request path
+        // those leak (Hibernate 7.2 caches a native select's plan under a key whose result mapping never
+        // equals the next call's, so every call adds a plan; a full plan cache then scans thousands of
+        // same-hash keys per look-up and evicts the HQL plans). Hot paths use HQL, find() and native
+        // statements without results (executeUpdate), whose plans are cached once.
         return getSession()
-                .chain(s -> s.createNativeQuery("select * from upload_session where id = :id for update nowait",
-                        UploadSession.class).setParameter("id", id).getSingleResultOrNull())
+                .chain(s -> s.find(UploadSession.class, id, LockMode.UPGRADE_NOWAIT))
                 .onFailure(UploadSessionRepository::isLockNotAvailable)
                 .transform(e -> RegistryException.rangeInvalid(
                         "upload " + id + " is being written by another request; retry once it has finished"));

@@ -26,6 +26,19 @@ class BlobEndpointTest {
     }
 
     @Test
+    void errorsWithoutARequestBodyKeepTheConnectionAlive() {
+        // clients such as docker check many blobs with HEAD on one connection; a 404 must not cut it
+        String repo = uniqueRepo("keepalive");
+        Digest missing = Digest.sha256Of(randomBytes(16));
+        Response head = given().head("/v2/" + repo + "/blobs/" + missing);
+        assertThat(head.statusCode()).isEqualTo(404);
+        assertThat(head.header("Connection")).isNull();
+        Response get = given().get("/v2/" + repo + "/blobs/" + missing);
+        assertOciError(get, 404, "BLOB_UNKNOWN");
+        assertThat(get.header("Connection")).isNull();
+    }
+
+    @Test
     void headHasLengthDigestAndEtagButNoBody() {
         String repo = uniqueRepo("head");
         byte[] content = randomBytes(4096);
