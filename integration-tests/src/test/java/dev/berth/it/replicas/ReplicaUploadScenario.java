@@ -6,26 +6,18 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-import dev.berth.it.harness.EmbeddedDatabase;
 import dev.berth.it.harness.Http;
-import dev.berth.it.harness.ItEnvironment;
-import dev.berth.it.harness.RegistryExtension;
 import dev.berth.it.harness.RegistryProcess;
 import dev.berth.it.images.Digests;
 import dev.berth.it.images.RandomContent;
@@ -37,50 +29,22 @@ import dev.berth.it.images.RandomContent;
  * copy of the blob is stored and nothing of the upload is left. Each subclass runs this on one storage
  * driver ({@link ReplicaStorage}). Berth only: the peer keeps upload state per process.
  */
-@ExtendWith(RegistryExtension.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class ReplicaUploadScenario {
+abstract class ReplicaUploadScenario extends ReplicaScenario {
 
     private static final int MIB = 1024 * 1024;
     private static final String REPOSITORY = "it/replicas/blobs";
 
-    private ReplicaStorage storage;
     private RegistryProcess first;
     private RegistryProcess second;
 
-    /** The storage the replicas share, started for this class and closed after it. */
-    protected abstract ReplicaStorage createStorage();
-
-    private static boolean againstBerth() {
-        return ItEnvironment.selectedRegistry().equals("berth");
-    }
-
     @BeforeAll
-    void startReplicas(ItEnvironment environment) {
+    void startReplicas() {
         if (!againstBerth()) {
             return;
         }
-        RegistryProcess.runnerJar();
-        EmbeddedDatabase database = environment.database();
-        String databaseName = "replicas_" + Long.toHexString(System.nanoTime());
-        database.createDatabase(databaseName);
-        storage = environment.track(createStorage());
         // one after the other: the first one migrates the schema
-        first = environment.track(RegistryProcess.start("replica-a", database, databaseName, storage.filesystemRoot(),
-                storage.registryProperties()));
-        second = environment.track(RegistryProcess.start("replica-b", database, databaseName, storage.filesystemRoot(),
-                storage.registryProperties()));
-    }
-
-    @BeforeEach
-    void onlyAgainstBerth() {
-        if (!againstBerth()) {
-            String reason = "replica tests run against Berth only (-D" + ItEnvironment.REGISTRY_PROPERTY + "="
-                    + ItEnvironment.selectedRegistry() + ")";
-            System.out.println("[berth-it] SKIP: " + reason);
-            Assumptions.abort(reason);
-        }
+        first = startReplica("replica-a", Map.of());
+        second = startReplica("replica-b", Map.of());
     }
 
     @AfterAll
@@ -90,9 +54,6 @@ abstract class ReplicaUploadScenario {
         }
         if (first != null) {
             first.close();
-        }
-        if (storage != null) {
-            storage.close();
         }
     }
 

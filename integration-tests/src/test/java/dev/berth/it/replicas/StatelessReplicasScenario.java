@@ -34,25 +34,17 @@ import java.util.function.Supplier;
 import javax.sql.DataSource;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.berth.devtools.infinispan.InfinispanServer;
 import dev.berth.it.harness.Command;
 import dev.berth.it.harness.ContainersTools;
-import dev.berth.it.harness.EmbeddedDatabase;
 import dev.berth.it.harness.FreePorts;
 import dev.berth.it.harness.Http;
 import dev.berth.it.harness.ItEnvironment;
 import dev.berth.it.harness.ItPaths;
-import dev.berth.it.harness.RegistryExtension;
 import dev.berth.it.harness.RegistryProcess;
 import dev.berth.it.harness.Tools;
 import dev.berth.it.images.Descriptor;
@@ -78,18 +70,12 @@ import dev.berth.it.images.RandomContent;
  * </ul>
  * Berth only.
  */
-@ExtendWith(RegistryExtension.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class StatelessReplicasScenario {
+abstract class StatelessReplicasScenario extends ReplicaScenario {
 
     private static final int KIB = 1024;
     private static final int MIB = 1024 * KIB;
     private static final Duration CACHE_RECOVERY = Duration.ofSeconds(60);
 
-    private EmbeddedDatabase database;
-    private String databaseName;
-    private ReplicaStorage storage;
     private int infinispanPort;
     private InfinispanServer infinispan;
     private Map<String, String> replicaProperties;
@@ -99,25 +85,13 @@ abstract class StatelessReplicasScenario {
     private RegistryProcess c;
     private String stateBeforeInfinispan;
 
-    /** The storage the replicas share, started for this class and closed after it. */
-    protected abstract ReplicaStorage createStorage();
-
-    private static boolean againstBerth() {
-        return ItEnvironment.selectedRegistry().equals("berth");
-    }
-
     @BeforeAll
     void startReplicas(ItEnvironment environment) {
         if (!againstBerth()) {
             return;
         }
-        RegistryProcess.runnerJar();
-        database = environment.database();
-        databaseName = "stateless_" + Long.toHexString(System.nanoTime());
-        database.createDatabase(databaseName);
-        storage = environment.track(createStorage());
         infinispanPort = FreePorts.loopbackPort();
-        replicaProperties = new LinkedHashMap<>(storage.registryProperties());
+        replicaProperties = new LinkedHashMap<>();
         replicaProperties.put("registry.cache.type", "infinispan");
         replicaProperties.put("registry.cache.infinispan.hosts", "127.0.0.1:" + infinispanPort);
         replicaProperties.put("registry.cache.infinispan.username", InfinispanServer.USERNAME);
@@ -137,20 +111,9 @@ abstract class StatelessReplicasScenario {
     }
 
     private RegistryProcess start(String name) {
-        RegistryProcess replica = ItEnvironment.get().track(
-                RegistryProcess.start(name, database, databaseName, storage.filesystemRoot(), replicaProperties));
+        RegistryProcess replica = startReplica(name, replicaProperties);
         replicas.add(replica);
         return replica;
-    }
-
-    @BeforeEach
-    void onlyAgainstBerth() {
-        if (!againstBerth()) {
-            String reason = "replica tests run against Berth only (-D" + ItEnvironment.REGISTRY_PROPERTY + "="
-                    + ItEnvironment.selectedRegistry() + ")";
-            System.out.println("[berth-it] SKIP: " + reason);
-            Assumptions.abort(reason);
-        }
     }
 
     @AfterAll
@@ -160,9 +123,6 @@ abstract class StatelessReplicasScenario {
         }
         if (infinispan != null) {
             infinispan.close();
-        }
-        if (storage != null) {
-            storage.close();
         }
     }
 
