@@ -11,7 +11,8 @@ import java.util.Map;
 /**
  * One Berth registry-api process, started from the packaged Quarkus application
  * ({@code registry-api/target/quarkus-app/quarkus-run.jar}) on 127.0.0.1 and a free port, against a given
- * PostgreSQL database and storage folder. Ready when {@code /q/health/ready} answers 200.
+ * PostgreSQL database and storage (a folder, or what the extra properties configure, such as an S3 bucket).
+ * Ready when {@code /q/health/ready} answers 200.
  */
 public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
 
@@ -56,6 +57,7 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
     /**
      * As {@link #start(String, EmbeddedDatabase, String, Path)}, with extra configuration passed as
      * {@code -Dkey=value} system properties (for example S3 storage, the Infinispan cache or auth settings).
+     * {@code storage} may be null when the properties configure a storage without a local folder (S3).
      */
     public static RegistryProcess start(String name, EmbeddedDatabase database, String dbName, Path storage,
             Map<String, String> properties) {
@@ -69,8 +71,10 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
                 "-Dquarkus.datasource.reactive.url=" + database.reactiveUrl(dbName),
                 "-Dquarkus.datasource.jdbc.url=" + database.jdbcUrl(dbName),
                 "-Dquarkus.datasource.username=" + database.user(),
-                "-Dquarkus.datasource.password=" + database.password(),
-                "-Dregistry.storage.filesystem.root=" + storage));
+                "-Dquarkus.datasource.password=" + database.password()));
+        if (storage != null) {
+            command.add("-Dregistry.storage.filesystem.root=" + storage);
+        }
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         String extra = System.getProperty("berth.it.registryJvmArgs", "").trim();
         if (!extra.isEmpty()) {
@@ -125,6 +129,7 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
         return port;
     }
 
+    /** The filesystem storage root, or null when the storage is no local folder (S3). */
     public Path storageDir() {
         return storageDir;
     }

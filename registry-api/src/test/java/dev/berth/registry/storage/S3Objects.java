@@ -1,5 +1,6 @@
 package dev.berth.registry.storage;
 
+import dev.berth.devtools.s3.S3ProxyClient;
 import dev.berth.devtools.s3.S3ProxyServer;
 import dev.berth.devtools.testing.PostgresTestResource;
 import java.sql.Connection;
@@ -7,27 +8,12 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.concurrent.CompletionException;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /** A look behind the registry, for the S3 tests: the bucket's objects and the blob table. */
 final class S3Objects implements AutoCloseable {
-    private final S3AsyncClient s3 = S3AsyncClient.builder()
-            .endpointOverride(S3ProxyServer.shared().endpoint())
-            .region(Region.US_EAST_1)
-            .forcePathStyle(true)
-            .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-            .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-            .credentialsProvider(StaticCredentialsProvider.create(
-                    AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-            .httpClientBuilder(NettyNioAsyncHttpClient.builder())
-            .build();
+    private final S3AsyncClient s3 = S3ProxyClient.connect(S3ProxyServer.shared().endpoint());
 
     List<S3Object> list(String prefix) {
         return s3.listObjectsV2(b -> b.bucket(S3StorageProfile.BUCKET).prefix(prefix)).join().contents();

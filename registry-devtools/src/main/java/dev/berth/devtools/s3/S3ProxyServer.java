@@ -11,7 +11,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -148,6 +150,23 @@ public final class S3ProxyServer implements AutoCloseable {
 
     public int port() {
         return endpoint.getPort();
+    }
+
+    /**
+     * The {@code registry.storage.*} configuration that points registry-api's S3 driver at {@code bucket}
+     * of this server, with {@code create-bucket=true}.
+     */
+    public Map<String, String> registryStorageConfig(String bucket) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("registry.storage.type", "s3");
+        config.put("registry.storage.s3.endpoint", endpoint.toString());
+        config.put("registry.storage.s3.region", REGION);
+        config.put("registry.storage.s3.bucket", bucket);
+        config.put("registry.storage.s3.access-key", ACCESS_KEY);
+        config.put("registry.storage.s3.secret-key", SECRET_KEY);
+        config.put("registry.storage.s3.path-style", "true");
+        config.put("registry.storage.s3.create-bucket", "true");
+        return config;
     }
 
     /** The folder holding one sub-folder per bucket, for servers started with {@link #start}. */

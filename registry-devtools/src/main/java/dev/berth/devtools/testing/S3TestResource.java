@@ -35,16 +35,7 @@ public class S3TestResource implements QuarkusTestResourceLifecycleManager {
 
     @Override
     public Map<String, String> start() {
-        S3ProxyServer server = S3ProxyServer.shared();
-        Map<String, String> config = new HashMap<>();
-        config.put("registry.storage.type", "s3");
-        config.put("registry.storage.s3.endpoint", server.endpoint().toString());
-        config.put("registry.storage.s3.region", S3ProxyServer.REGION);
-        config.put("registry.storage.s3.bucket", bucket);
-        config.put("registry.storage.s3.access-key", S3ProxyServer.ACCESS_KEY);
-        config.put("registry.storage.s3.secret-key", S3ProxyServer.SECRET_KEY);
-        config.put("registry.storage.s3.path-style", "true");
-        config.put("registry.storage.s3.create-bucket", "true");
+        Map<String, String> config = S3ProxyServer.shared().registryStorageConfig(bucket);
         config.putAll(extra);
         return Map.copyOf(config);
     }

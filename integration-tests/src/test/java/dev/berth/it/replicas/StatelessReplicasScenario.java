@@ -11,7 +11,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -31,29 +30,21 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 
 import javax.sql.DataSource;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtendWith;
 
 import dev.berth.devtools.infinispan.InfinispanServer;
 import dev.berth.it.harness.Command;
 import dev.berth.it.harness.ContainersTools;
-import dev.berth.it.harness.EmbeddedDatabase;
 import dev.berth.it.harness.FreePorts;
 import dev.berth.it.harness.Http;
 import dev.berth.it.harness.ItEnvironment;
 import dev.berth.it.harness.ItPaths;
-import dev.berth.it.harness.RegistryExtension;
 import dev.berth.it.harness.RegistryProcess;
 import dev.berth.it.harness.Tools;
 import dev.berth.it.images.Descriptor;
@@ -63,55 +54,42 @@ import dev.berth.it.images.OciLayout;
 import dev.berth.it.images.RandomContent;
 
 /**
- * Three registry-api replicas on one PostgreSQL database, one storage folder and one Infinispan server (the
- * shared manifest cache), as behind a load balancer: every request may go to any replica.
+ * Three registry-api replicas on one PostgreSQL database, one storage and one Infinispan server (the shared
+ * manifest cache), as behind a load balancer: every request may go to any replica. Each subclass runs the
+ * scenario on one storage driver ({@link ReplicaStorage}): a shared folder, or an S3 bucket.
  * <ul>
  * <li>a replica starts while Infinispan is down, and uses it once it is up;</li>
  * <li>a chunked upload spread over the three replicas, and skopeo pushing two images at once to two replicas
  * and pulling them back from the others, byte for byte;</li>
  * <li>a delete or a tag move on one replica is seen by the others at once, though they had it cached;</li>
  * <li>concurrent pushes of one blob and of one tag from every replica end consistent: one stored copy, and
- * the tag that PostgreSQL holds (the last writer) served everywhere;</li>
+ * the tag that PostgreSQL holds (the last writer) served everywhere, and no upload left in the storage;</li>
  * <li>Infinispan stopped in the middle: every replica keeps serving and stays ready, and uses the cache again
  * once Infinispan is back;</li>
  * <li>SIGTERM to a replica during a pull and an upload: both finish.</li>
  * </ul>
  * Berth only.
  */
-@ExtendWith(RegistryExtension.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class StatelessReplicasIT {
+abstract class StatelessReplicasScenario extends ReplicaScenario {
 
     private static final int KIB = 1024;
     private static final int MIB = 1024 * KIB;
     private static final Duration CACHE_RECOVERY = Duration.ofSeconds(60);
 
-    private static EmbeddedDatabase database;
-    private static String databaseName;
-    private static Path storage;
-    private static int infinispanPort;
-    private static InfinispanServer infinispan;
-    private static Map<String, String> replicaProperties;
-    private static final List<RegistryProcess> replicas = new ArrayList<>();
-    private static RegistryProcess a;
-    private static RegistryProcess b;
-    private static RegistryProcess c;
-    private static String stateBeforeInfinispan;
-
-    private static boolean againstBerth() {
-        return ItEnvironment.selectedRegistry().equals("berth");
-    }
+    private int infinispanPort;
+    private InfinispanServer infinispan;
+    private Map<String, String> replicaProperties;
+    private final List<RegistryProcess> replicas = new ArrayList<>();
+    private RegistryProcess a;
+    private RegistryProcess b;
+    private RegistryProcess c;
+    private String stateBeforeInfinispan;
 
     @BeforeAll
-    static void startReplicas(ItEnvironment environment) {
+    void startReplicas(ItEnvironment environment) {
         if (!againstBerth()) {
             return;
         }
-        RegistryProcess.runnerJar();
-        database = environment.database();
-        databaseName = "stateless_" + Long.toHexString(System.nanoTime());
-        database.createDatabase(databaseName);
-        storage = ItPaths.newWorkDir("stateless-storage");
         infinispanPort = FreePorts.loopbackPort();
         replicaProperties = new LinkedHashMap<>();
         replicaProperties.put("registry.cache.type", "infinispan");
@@ -132,25 +110,14 @@ class StatelessReplicasIT {
         c = start("replica-c");
     }
 
-    private static RegistryProcess start(String name) {
-        RegistryProcess replica = ItEnvironment.get().track(
-                RegistryProcess.start(name, database, databaseName, storage, replicaProperties));
+    private RegistryProcess start(String name) {
+        RegistryProcess replica = startReplica(name, replicaProperties);
         replicas.add(replica);
         return replica;
     }
 
-    @BeforeEach
-    void onlyAgainstBerth() {
-        if (!againstBerth()) {
-            String reason = "replica tests run against Berth only (-D" + ItEnvironment.REGISTRY_PROPERTY + "="
-                    + ItEnvironment.selectedRegistry() + ")";
-            System.out.println("[berth-it] SKIP: " + reason);
-            Assumptions.abort(reason);
-        }
-    }
-
     @AfterAll
-    static void stopReplicas() {
+    void stopReplicas() {
         for (int i = replicas.size() - 1; i >= 0; i--) {
             replicas.get(i).close();
         }
@@ -349,8 +316,8 @@ class StatelessReplicasIT {
             }
 
             assertThat(count("select count(*) from registry.blob where digest = ?", digest)).as("blob rows").isEqualTo(1);
-            assertThat(storedCopies(digest)).as("stored copies of %s", digest).isEqualTo(1);
-            assertThat(uploadLeftovers()).as("upload files left in the storage").isZero();
+            assertThat(storage.storedCopies(digest)).as("stored copies of %s", digest).isEqualTo(1);
+            assertThat(storage.uploadLeftovers()).as("upload leftovers in %s", storage).isZero();
             for (RegistryProcess replica : replicas) {
                 assertThat(BlobUploads.get(replica, repository, digest)).as("blob from %s", replica).isEqualTo(blob);
             }
@@ -546,7 +513,7 @@ class StatelessReplicasIT {
         return ReplicaApi.imageManifest(configDigest, config.length, Map.of(layerDigest, (long) layer.length));
     }
 
-    private static double totalHits() {
+    private double totalHits() {
         double hits = 0;
         for (RegistryProcess replica : replicas) {
             hits += cacheCount(replica, "hit");
@@ -575,11 +542,11 @@ class StatelessReplicasIT {
         }
     }
 
-    private static DataSource db() {
+    private DataSource db() {
         return database.dataSource(databaseName);
     }
 
-    private static long count(String sql, String parameter) throws SQLException {
+    private long count(String sql, String parameter) throws SQLException {
         try (Connection connection = db().getConnection(); PreparedStatement statement = connection.prepareStatement(sql)) {
             statement.setString(1, parameter);
             try (ResultSet rs = statement.executeQuery()) {
@@ -590,7 +557,7 @@ class StatelessReplicasIT {
     }
 
     /** The digest the tag names in PostgreSQL: the truth every replica must serve. */
-    private static String tagInDatabase(String repository, String tag) throws SQLException {
+    private String tagInDatabase(String repository, String tag) throws SQLException {
         String sql = "select m.digest from registry.tag t join registry.manifest m on m.id = t.manifest_id "
                 + "join registry.repository r on r.id = t.repository_id where r.name = ? and t.name = ?";
         try (Connection connection = db().getConnection(); PreparedStatement statement = connection.prepareStatement(sql)) {
@@ -600,27 +567,6 @@ class StatelessReplicasIT {
                 assertThat(rs.next()).as("tag %s:%s in the database", repository, tag).isTrue();
                 return rs.getString(1);
             }
-        }
-    }
-
-    /** Blob files in the storage for the digest ({@code blobs/sha256/xx/HEX/data}). */
-    private static long storedCopies(String digest) throws Exception {
-        String hex = Digests.hex(digest);
-        try (Stream<Path> files = Files.walk(storage)) {
-            return files.filter(Files::isRegularFile)
-                    .filter(f -> f.getParent() != null && f.getParent().getFileName().toString().equals(hex))
-                    .count();
-        }
-    }
-
-    /** Files left under the storage's {@code uploads/} (none once every upload has been finished). */
-    private static long uploadLeftovers() throws Exception {
-        Path uploads = storage.resolve("uploads");
-        if (!Files.isDirectory(uploads)) {
-            return 0;
-        }
-        try (Stream<Path> files = Files.walk(uploads)) {
-            return files.filter(Files::isRegularFile).count();
         }
     }
 }

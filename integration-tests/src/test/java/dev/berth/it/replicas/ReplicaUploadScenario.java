@@ -5,79 +5,50 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.extension.ExtendWith;
 
-import dev.berth.it.harness.EmbeddedDatabase;
 import dev.berth.it.harness.Http;
-import dev.berth.it.harness.ItEnvironment;
-import dev.berth.it.harness.ItPaths;
-import dev.berth.it.harness.RegistryExtension;
 import dev.berth.it.harness.RegistryProcess;
 import dev.berth.it.images.Digests;
 import dev.berth.it.images.RandomContent;
 
 /**
- * Two registry-api processes over one database and one storage folder, as replicas behind a load
- * balancer: an upload opened on one is continued and closed on the other, and an upload whose replica is
- * killed (SIGKILL) in the middle of a chunk is resumed on the other from the offset it reports.
- * Berth only: the peer keeps upload state per process.
+ * Two registry-api processes over one database and one storage, as replicas behind a load balancer: an
+ * upload opened on one is continued and closed on the other, and an upload whose replica is killed
+ * (SIGKILL) in the middle of a chunk is resumed on the other from the offset it reports. Either way one
+ * copy of the blob is stored and nothing of the upload is left. Each subclass runs this on one storage
+ * driver ({@link ReplicaStorage}). Berth only: the peer keeps upload state per process.
  */
-@ExtendWith(RegistryExtension.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ReplicaUploadIT {
+abstract class ReplicaUploadScenario extends ReplicaScenario {
 
     private static final int MIB = 1024 * 1024;
     private static final String REPOSITORY = "it/replicas/blobs";
 
-    private static RegistryProcess first;
-    private static RegistryProcess second;
-
-    private static boolean againstBerth() {
-        return ItEnvironment.selectedRegistry().equals("berth");
-    }
+    private RegistryProcess first;
+    private RegistryProcess second;
 
     @BeforeAll
-    static void startReplicas(ItEnvironment environment) {
+    void startReplicas() {
         if (!againstBerth()) {
             return;
         }
-        RegistryProcess.runnerJar();
-        EmbeddedDatabase database = environment.database();
-        String databaseName = "replicas_" + Long.toHexString(System.nanoTime());
-        database.createDatabase(databaseName);
-        Path storage = ItPaths.newWorkDir("replicas-storage");
         // one after the other: the first one migrates the schema
-        first = environment.track(RegistryProcess.start("replica-a", database, databaseName, storage));
-        second = environment.track(RegistryProcess.start("replica-b", database, databaseName, storage));
-    }
-
-    @BeforeEach
-    void onlyAgainstBerth() {
-        if (!againstBerth()) {
-            String reason = "replica tests run against Berth only (-D" + ItEnvironment.REGISTRY_PROPERTY + "="
-                    + ItEnvironment.selectedRegistry() + ")";
-            System.out.println("[berth-it] SKIP: " + reason);
-            Assumptions.abort(reason);
-        }
+        first = startReplica("replica-a", Map.of());
+        second = startReplica("replica-b", Map.of());
     }
 
     @AfterAll
-    static void stopReplicas() {
+    void stopReplicas() {
         if (second != null) {
             second.close();
         }
@@ -88,7 +59,7 @@ class ReplicaUploadIT {
 
     @Test
     @Order(1)
-    void uploadOpenedOnOneReplicaIsFinishedOnTheOther() {
+    void uploadOpenedOnOneReplicaIsFinishedOnTheOther() throws Exception {
         byte[] data = RandomContent.fresh("replica upload").bytes(6 * MIB + 77);
         String digest = Digests.sha256(data);
         int split = 3 * MIB + 5;
@@ -105,6 +76,7 @@ class ReplicaUploadIT {
         assertThat(Digests.sha256(fromFirst)).as("blob read from %s", first).isEqualTo(digest);
         assertThat(Digests.sha256(fromSecond)).as("blob read from %s", second).isEqualTo(digest);
         assertThat(fromFirst).as("bytes from both replicas").isEqualTo(fromSecond).isEqualTo(data);
+        assertStoredOnceWithoutLeftovers(digest);
     }
 
     @Test
@@ -157,6 +129,13 @@ class ReplicaUploadIT {
         byte[] blob = BlobUploads.get(second, REPOSITORY, digest);
         assertThat(Digests.sha256(blob)).as("sha256 of the blob read back").isEqualTo(digest);
         assertThat(blob).as("blob bytes").isEqualTo(data);
+        // what the killed replica wrote of its chunk (a part, a pending tail) is gone or unused
+        assertStoredOnceWithoutLeftovers(digest);
+    }
+
+    private void assertStoredOnceWithoutLeftovers(String digest) throws Exception {
+        assertThat(storage.storedCopies(digest)).as("stored copies of %s in %s", digest, storage).isEqualTo(1);
+        assertThat(storage.uploadLeftovers()).as("upload leftovers in %s", storage).isZero();
     }
 
     private static String outcome(HttpRequest request, CompletableFuture<HttpResponse<byte[]>> future) {
