@@ -39,6 +39,17 @@ class BlobEndpointTest {
     }
 
     @Test
+    void httpMetricsNameEndpointsNotRepositoriesOrDigests() {
+        String repo = uniqueRepo("metrics");
+        Digest digest = pushBlob(repo, randomBytes(512));
+        given().head("/v2/" + repo + "/blobs/" + digest).then().statusCode(200);
+        String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        assertThat(metrics).contains("uri=\"/v2/{name}/blobs/{digest}\"")
+                .contains("uri=\"/v2/{name}/blobs/uploads\"")
+                .doesNotContain(repo).doesNotContain(digest.hex());
+    }
+
+    @Test
     void headHasLengthDigestAndEtagButNoBody() {
         String repo = uniqueRepo("head");
         byte[] content = randomBytes(4096);
