@@ -22,6 +22,11 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
 
     /** The repository with this name, created (with a {@code repository.created} event) if missing. */
     public Uni<ImageRepository> getOrCreate(String name) {
+        // look first: every upload after a repository's first finds it with one statement
+        return findByName(name).chain(found -> found != null ? Uni.createFrom().item(found) : create(name));
+    }
+
+    private Uni<ImageRepository> create(String name) {
         return getSession()
                 // a statement without results: its plan is cached once (see UploadSessionRepository#lockForWrite)
                 .chain(s -> s.createNativeQuery("insert into repository (name) values (:name) on conflict (name) do nothing")
