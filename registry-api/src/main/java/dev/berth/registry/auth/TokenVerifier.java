@@ -108,21 +108,26 @@ public class TokenVerifier {
             if (key == null) {
                 throw new InvalidToken("unknown kid " + header.kid());
             }
-            JsonWebToken jwt = verified(token, key);
-            return new Verified(jwt.getSubject(), access(jwt.getClaim("access")));
+            return verified(token, key);
         });
     }
 
-    private JsonWebToken verified(String token, PublicKey key) {
+    private Verified verified(String token, PublicKey key) {
         // a copy per key rather than JWTParser.verify(token, key): verify() swaps in ES256/RS256 as the only
         // algorithm when the allow-list has none of the key's family, which must not widen our allow-list
         JWTAuthContextInfo withKey = new JWTAuthContextInfo(context);
         withKey.setPublicVerificationKey(key);
         try {
-            return parser.parse(token, withKey);
+            JsonWebToken jwt = parser.parse(token, withKey);
+            if (!(jwt.getClaim(Claims.sub.name()) instanceof String subject)) {
+                throw new InvalidToken("sub is not a string");
+            }
+            return new Verified(subject, access(jwt.getClaim("access")));
         } catch (ParseException e) {
             Throwable cause = e.getCause();
             throw new InvalidToken(cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage());
+        } catch (InvalidToken e) {
+            throw e;
         } catch (RuntimeException e) {
             throw new InvalidToken("malformed token: " + e.getMessage());
         }
