@@ -7,19 +7,19 @@ import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import jakarta.enterprise.context.ApplicationScoped;
+import io.smallrye.jwt.util.KeyUtils;
+import java.security.Key;
+import java.security.PublicKey;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.jboss.logging.Logger;
-import org.jose4j.jwk.JsonWebKey;
-import org.jose4j.jwk.JsonWebKeySet;
-import org.jose4j.jwk.PublicJsonWebKey;
-import org.jose4j.lang.JoseException;
 
 /**
  * token-service's public keys by {@code kid}, fetched from its JWKS with the non-blocking Vert.x client and
  * cached. An unknown {@code kid} triggers a fetch (at most one per {@code registry.auth.jwks-min-refresh-interval};
- * concurrent requests share it), so a key rotation is picked up at its first token.
+ * concurrent requests share it), so a key rotation is picked up at its first token. The JWKS is parsed by
+ * SmallRye JWT ({@link KeyUtils#loadJsonWebKeys}); SmallRye's own JWKS fetch is not used, because it blocks.
  */
 @ApplicationScoped
 public class JwksKeys {
@@ -28,10 +28,10 @@ public class JwksKeys {
     private final AuthConfig config;
     private final Vertx vertx;
     private volatile HttpClient client;
-    private volatile Map<String, PublicJsonWebKey> keys = Map.of();
+    private volatile Map<String, PublicKey> keys = Map.of();
     private volatile long fetchedAt;
     private volatile long lastAttempt;
-    private CompletableFuture<Map<String, PublicJsonWebKey>> inFlight;
+    private CompletableFuture<Map<String, PublicKey>> inFlight;
 
     public JwksKeys(AuthConfig config, Vertx vertx) {
         this.config = config;
@@ -39,10 +39,10 @@ public class JwksKeys {
     }
 
     /** The key for {@code kid}, fetching the JWKS first when needed; null when token-service has no such key. */
-    public Uni<PublicJsonWebKey> key(String kid) {
+    public Uni<PublicKey> key(String kid) {
         long now = System.nanoTime();
         boolean stale = fetchedAt == 0 || now - fetchedAt > config.jwksCacheTtl().toNanos();
-        PublicJsonWebKey known = keys.get(kid);
+        PublicKey known = keys.get(kid);
         if (known != null && !stale) {
             return Uni.createFrom().item(known);
         }
@@ -58,12 +58,12 @@ public class JwksKeys {
                 });
     }
 
-    private synchronized CompletableFuture<Map<String, PublicJsonWebKey>> refresh() {
+    private synchronized CompletableFuture<Map<String, PublicKey>> refresh() {
         if (inFlight != null) {
             return inFlight;
         }
         lastAttempt = System.nanoTime();
-        CompletableFuture<Map<String, PublicJsonWebKey>> future = new CompletableFuture<>();
+        CompletableFuture<Map<String, PublicKey>> future = new CompletableFuture<>();
         inFlight = future;
         java.net.URI uri = java.net.URI.create(config.effectiveJwksUrl());
         boolean tls = "https".equalsIgnoreCase(uri.getScheme());
@@ -88,9 +88,15 @@ public class JwksKeys {
                         return;
                     }
                     try {
-                        Map<String, PublicJsonWebKey> parsed = new HashMap<>();
-                        for (JsonWebKey jwk : new JsonWebKeySet(result.result().toString()).getJsonWebKeys()) {
-                            if (jwk instanceof PublicJsonWebKey pub && jwk.getKeyId() != null) {
+                        var jwks = KeyUtils.loadJsonWebKeys(result.result().toString());
+                        if (jwks == null) {
+                            throw new IllegalArgumentException("not a JWKS");
+                        }
+                        Map<String, PublicKey> parsed = new HashMap<>();
+                        for (var jwk : jwks) {
+                            // public keys only: a symmetric ("oct") key in the set must never verify anything
+                            Key key = jwk.getKey();
+                            if (key instanceof PublicKey pub && jwk.getKeyId() != null) {
                                 parsed.put(jwk.getKeyId(), pub);
                             }
                         }
@@ -98,7 +104,7 @@ public class JwksKeys {
                         fetchedAt = System.nanoTime();
                         LOG.debugf("JWKS of %s: %s", config.effectiveJwksUrl(), parsed.keySet());
                         future.complete(keys);
-                    } catch (JoseException | RuntimeException e) {
+                    } catch (RuntimeException e) {
                         future.completeExceptionally(e);
                     }
                 });

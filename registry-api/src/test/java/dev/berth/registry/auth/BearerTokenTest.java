@@ -192,6 +192,9 @@ class BearerTokenTest {
         hostile.put("wrong audience", token(c -> c.setAudience("another-registry"), pull));
         hostile.put("wrong issuer", token(c -> c.setIssuer("https://evil.example"), pull));
         hostile.put("no expiry", token(c -> c.setClaim("exp", null), pull));
+        hostile.put("no issued-at", token(c -> c.unsetClaim("iat"), pull));
+        hostile.put("no subject", token(c -> c.unsetClaim("sub"), pull));
+        hostile.put("subject not a string", token(c -> c.setClaim("sub", 42), pull));
 
         JwtClaims good = claims("alice", List.of(pull));
         JsonWebSignature none = new JsonWebSignature();
