@@ -63,7 +63,11 @@ public abstract class BlobStoreContractTest {
     }
 
     protected BlobStore newStore() {
-        BlobStore store = createStore();
+        return track(createStore());
+    }
+
+    /** Closes {@code store} after the test. */
+    protected <S extends BlobStore> S track(S store) {
         stores.add(store);
         return store;
     }

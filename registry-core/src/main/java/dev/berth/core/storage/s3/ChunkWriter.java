@@ -16,7 +16,9 @@ import java.util.ArrayDeque;
  *
  * <p>Nothing here changes the state that the old handle describes: parts are written at numbers from
  * {@code nextPart} on and the new tail goes to a new key, so if this chunk fails (or its transaction
- * never commits) the old handle still names a consistent upload.
+ * never commits) the old handle still names a consistent upload. The multipart upload is started here,
+ * when the first full part is ready; the first chunk's tail goes straight to the blob's object, which
+ * no earlier state uses.
  */
 final class ChunkWriter {
     private final S3BlobStore store;
@@ -110,9 +112,13 @@ final class ChunkWriter {
     private void storePart() {
         storing = true;
         body.pause();
-        int number = state.nextPart();
         int size = fill;
-        store.uploadPart(state, number, part, size).onComplete(ar -> onContext(() -> {
+        Future<S3UploadHandle> started = state.hasMultipart() ? Future.succeededFuture(state) : store.startMultipart(state);
+        S3UploadHandle[] withUpload = {state};
+        started.compose(s -> {
+            withUpload[0] = s;
+            return store.uploadPart(s, s.nextPart(), part, size);
+        }).onComplete(ar -> onContext(() -> {
             storing = false;
             if (finished) {
                 return;
@@ -121,7 +127,7 @@ final class ChunkWriter {
                 fail(ar.cause());
                 return;
             }
-            state = state.withPart(size, ar.result());
+            state = withUpload[0].withPart(size, ar.result());
             fill = 0;
             while (!overflow.isEmpty() && !storing) {
                 append(overflow.poll(), 0);
@@ -151,12 +157,14 @@ final class ChunkWriter {
             return;
         }
         long tailSize = fill;
-        String tailKey = S3UploadHandle.pendingPrefix(state.id()) + (state.done() + tailSize);
-        store.writeTail(tailKey, part, fill).onComplete(ar -> onContext(() -> {
+        // the upload's first bytes, and all of them: a small blob is then in place without a copy at commit
+        boolean inBlob = !state.hasMultipart() && state.size() == 0;
+        S3UploadHandle next = state.withTail(tailSize, "", inBlob);
+        store.writeTail(next.tailKey(), part, fill).onComplete(ar -> onContext(() -> {
             if (ar.failed()) {
                 fail(ar.cause());
             } else {
-                complete(state.withTail(tailSize, ar.result()));
+                complete(state.withTail(tailSize, ar.result(), inBlob));
             }
         }));
     }

@@ -28,6 +28,7 @@ import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.client.config.SdkAdvancedAsyncClientOption;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
@@ -36,8 +37,10 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateBucketConfiguration;
+import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
@@ -49,14 +52,19 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  *
  * <p>Layout of the bucket:
  * <ul>
- * <li>{@code blobs/<upload-id>/data}: the object a multipart upload completes into. It <em>is</em> the blob:
- * the registry records this key in PostgreSQL at commit, nothing is copied.</li>
+ * <li>{@code blobs/<upload-id>/data}: the blob. A multipart upload completes into it, nothing is copied;
+ * an upload that never fills a part has no multipart upload: its first chunk writes this object itself
+ * (a one-chunk blob is then in place), a later pending tail is copied here server-side at commit. The
+ * registry records this key in PostgreSQL at commit; before that only the upload's handle knows it.</li>
  * <li>{@code uploads/<upload-id>/pending/<offset>}: the pending tail of an upload, the bytes after its
  * last complete part (fewer than one part, since S3 parts but the last must be at least 5 MiB). Deleted
  * at commit and abort.</li>
+ * <li>{@code uploads/<upload-id>/multipart}: written before a multipart upload is started, so that
+ * commit and abort also find the one of a chunk whose handle was never recorded.</li>
  * </ul>
- * The handle of an upload ({@link S3UploadHandle}) carries the multipart upload id, the next part number,
- * the bytes in complete parts and the pending tail's size, so any replica can continue any upload.
+ * The handle of an upload ({@link S3UploadHandle}) carries the multipart upload id (if any), the next
+ * part number, the bytes in complete parts and the pending tail's size, so any replica can continue any
+ * upload.
  */
 public class S3BlobStore implements BlobStore, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(S3BlobStore.class.getName());
@@ -72,6 +80,11 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     private volatile int listPartsPageSize = 1000;
 
     public S3BlobStore(Vertx vertx, S3Settings settings) {
+        this(vertx, settings, List.of());
+    }
+
+    /** For tests: {@code interceptors} see every S3 request (to count round trips). */
+    S3BlobStore(Vertx vertx, S3Settings settings, List<ExecutionInterceptor> interceptors) {
         this.vertx = vertx;
         this.settings = settings;
         AwsCredentialsProvider credentials = settings.accessKey() != null
@@ -99,6 +112,9 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 // complete futures on the SDK's I/O threads; results are moved to Vert.x contexts anyway
                 .asyncConfiguration(c -> c.advancedOption(SdkAdvancedAsyncClientOption.FUTURE_COMPLETION_EXECUTOR,
                         Runnable::run));
+        if (!interceptors.isEmpty()) {
+            builder.overrideConfiguration(c -> c.executionInterceptors(interceptors));
+        }
         var presign = S3Presigner.builder()
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
@@ -139,9 +155,22 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     public Future<String> beginUpload(String uploadId) {
         String key = blobKey(uploadId);
         new StorageKey(key); // the id is safe as a key
-        return ensureBucket().compose(v -> call("cannot start upload " + uploadId,
-                () -> s3.createMultipartUpload(b -> b.bucket(bucket()).key(key).contentType("application/octet-stream"))))
-                .map(r -> S3UploadHandle.started(uploadId, key, r.uploadId()).encode());
+        // no S3 request: the multipart upload starts with the first full part (ChunkWriter), so a blob
+        // smaller than a part never has one
+        return ensureBucket().map(v -> S3UploadHandle.started(uploadId, key).encode());
+    }
+
+    /**
+     * Starts the multipart upload of {@code state}, after writing the marker that lets commit and abort
+     * find it should the handle naming it never be recorded.
+     */
+    Future<S3UploadHandle> startMultipart(S3UploadHandle state) {
+        String marker = S3UploadHandle.multipartMarker(state.id());
+        return call("cannot mark upload " + state.id(), () -> s3.putObject(b -> b.bucket(bucket()).key(marker)
+                .contentLength(0L), AsyncRequestBody.empty()))
+                .compose(r -> call("cannot start upload " + state.id(), () -> s3.createMultipartUpload(b -> b
+                        .bucket(bucket()).key(state.key()).contentType("application/octet-stream"))))
+                .map(r -> state.withMultipart(r.uploadId()));
     }
 
     @Override
@@ -194,13 +223,16 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                     String etag = S3UploadHandle.normalizeEtag(bytes.response().eTag());
                     byte[] content = bytes.asByteArrayUnsafe();
                     if (content.length != state.tail() || !etag.equals(state.tailEtag())) {
-                        throw new StorageException("the pending tail " + key + " of upload " + state.id()
-                                + " changed behind the registry (" + content.length + " bytes, ETag " + etag
-                                + "; expected " + state.tail() + " bytes, ETag " + state.tailEtag()
-                                + "); the upload cannot be continued", null, false);
+                        throw tailChanged(state, content.length + " bytes, ETag " + etag, "continued");
                     }
                     return content;
                 });
+    }
+
+    private static StorageException tailChanged(S3UploadHandle state, String found, String action) {
+        return new StorageException("the pending tail " + state.tailKey() + " of upload " + state.id()
+                + " changed behind the registry (" + found + "; expected " + state.tail() + " bytes, ETag "
+                + state.tailEtag() + "); the upload cannot be " + action, null, false);
     }
 
     @Override
@@ -216,10 +248,19 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                     + " bytes, expected " + size, null, false));
         }
         StorageKey key = new StorageKey(state.key());
-        Future<Void> completed = size == 0 ? commitEmpty(state) : completeMultipart(state);
+        Future<Void> completed;
+        if (size == 0) {
+            completed = commitEmpty(state);
+        } else if (state.hasMultipart()) {
+            completed = completeMultipart(state);
+        } else if (state.tailInBlob()) {
+            completed = checkInPlace(state);
+        } else {
+            completed = copyTail(state);
+        }
         return completed
                 .recover(err -> S3Errors.isNotFound(err) ? alreadyCompleted(state, err) : Future.failedFuture(err))
-                .compose(v -> deletePending(state.id()).otherwise(err -> {
+                .compose(v -> cleanUp(state, state.multipartId()).otherwise(err -> {
                     LOG.log(System.Logger.Level.WARNING, "Upload {0} committed, but its pending objects stay: {1}", state.id(),
                             err.getMessage());
                     return null;
@@ -227,9 +268,9 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 .map(v -> key);
     }
 
-    /** S3 has no empty multipart upload: abort it and store an empty object instead. */
+    /** S3 has no empty multipart upload: abort one (of a handle made before they started lazily), store an empty object. */
     private Future<Void> commitEmpty(S3UploadHandle state) {
-        return abortMultipart(state)
+        return (state.hasMultipart() ? abortMultipart(state) : Future.<Void>succeededFuture())
                 .compose(v -> call("cannot store empty blob " + state.key(),
                         () -> s3.putObject(b -> b.bucket(bucket()).key(state.key()).contentLength(0L)
                                 .contentType("application/octet-stream"), AsyncRequestBody.empty())))
@@ -272,6 +313,32 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                             .uploadId(state.multipartId()).multipartUpload(m -> m.parts(completed)))))
                     .mapEmpty();
         });
+    }
+
+    /** The first chunk wrote all the bytes straight to the blob's object: check it is still what it wrote. */
+    private Future<Void> checkInPlace(S3UploadHandle state) {
+        return call("cannot check upload " + state.id(), () -> s3.headObject(b -> b.bucket(bucket()).key(state.key())))
+                .compose(r -> {
+                    String etag = S3UploadHandle.normalizeEtag(r.eTag());
+                    long length = r.contentLength() == null ? -1 : r.contentLength();
+                    return length == state.tail() && etag.equals(state.tailEtag()) ? Future.<Void>succeededFuture()
+                            : Future.failedFuture(tailChanged(state, length + " bytes, ETag " + etag, "committed"));
+                });
+    }
+
+    /**
+     * All the bytes are in a pending tail: one server-side copy makes the blob's object, on the condition
+     * that the tail still has the ETag the handle recorded.
+     */
+    private Future<Void> copyTail(S3UploadHandle state) {
+        String source = state.tailKey();
+        return call("cannot copy the pending tail " + source + " to " + state.key(), () -> s3.copyObject(b -> b
+                .sourceBucket(bucket()).sourceKey(source).destinationBucket(bucket()).destinationKey(state.key())
+                .copySourceIfMatch("\"" + state.tailEtag() + "\"")))
+                .<Void>mapEmpty()
+                .recover(err -> Future.failedFuture(S3Errors.status(err) == 412
+                        ? tailChanged(state, "another ETag", "committed")
+                        : err));
     }
 
     /**
@@ -327,7 +394,10 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         } catch (IllegalArgumentException e) {
             return Future.failedFuture(new StorageException("cannot discard upload: " + e.getMessage(), e, false));
         }
-        return abortMultipart(state).compose(v -> deletePending(state.id()));
+        // a failed first chunk may have written the blob's object even when the handle has no tail there
+        return (state.hasMultipart() ? abortMultipart(state) : Future.<Void>succeededFuture())
+                .compose(v -> cleanUp(state, ""))
+                .compose(v -> deleteKey(state.key()));
     }
 
     private Future<Void> abortMultipart(S3UploadHandle state) {
@@ -337,27 +407,59 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 .recover(err -> S3Errors.isNotFound(err) ? Future.succeededFuture() : Future.failedFuture(err));
     }
 
-    /** Deletes every pending tail object of the upload (one per chunk that left a tail, at most). */
-    Future<Void> deletePending(String uploadId) {
-        String prefix = "uploads/" + uploadId + "/";
-        return deletePendingPage(prefix, null, 0);
+    /**
+     * Deletes every object under {@code uploads/<id>/}: the pending tails (one per chunk that left one,
+     * including chunks that failed or were never recorded) and the multipart marker. The listing is what
+     * finds the leftovers of failed chunks, which no handle names. When the marker is there, multipart
+     * uploads of the blob's key other than {@code keep} (started by a chunk that failed) are aborted first.
+     */
+    Future<Void> cleanUp(S3UploadHandle state, String keep) {
+        return cleanUpPage(state, keep, null, 0);
     }
 
-    private Future<Void> deletePendingPage(String prefix, String token, int pages) {
+    private Future<Void> cleanUpPage(S3UploadHandle state, String keep, String token, int pages) {
+        String prefix = S3UploadHandle.uploadPrefix(state.id());
         if (pages > 1000) {
             return Future.failedFuture(new StorageException("listing " + prefix + " does not end", null, false));
         }
+        String marker = S3UploadHandle.multipartMarker(state.id());
         return call("cannot list " + prefix, () -> s3.listObjectsV2(b -> b.bucket(bucket()).prefix(prefix)
                 .continuationToken(token)))
                 .compose((ListObjectsV2Response page) -> {
-                    List<Future<Void>> deletions = new ArrayList<>();
-                    for (S3Object o : page.contents()) {
-                        deletions.add(deleteKey(o.key()));
+                    boolean marked = page.contents().stream().anyMatch(o -> o.key().equals(marker));
+                    // the marker goes only once the uploads it points at are aborted
+                    Future<Void> aborted = marked ? abortMultipartsBut(state, keep, null, null, 0) : Future.succeededFuture();
+                    return aborted.compose(a -> {
+                        List<Future<Void>> deletions = new ArrayList<>();
+                        for (S3Object o : page.contents()) {
+                            deletions.add(deleteKey(o.key()));
+                        }
+                        return Future.all(deletions);
+                    }).compose(v -> Boolean.TRUE.equals(page.isTruncated()) && page.nextContinuationToken() != null
+                            ? cleanUpPage(state, keep, page.nextContinuationToken(), pages + 1)
+                            : Future.succeededFuture());
+                });
+    }
+
+    /** Aborts the multipart uploads in progress of the blob's key, except {@code keep}. */
+    private Future<Void> abortMultipartsBut(S3UploadHandle state, String keep, String keyMarker, String idMarker,
+            int pages) {
+        if (pages > 1000) {
+            return Future.failedFuture(new StorageException("listing the multipart uploads of " + state.key()
+                    + " does not end", null, false));
+        }
+        return call("cannot list the multipart uploads of " + state.key(), () -> s3.listMultipartUploads(b -> b
+                .bucket(bucket()).prefix(state.key()).keyMarker(keyMarker).uploadIdMarker(idMarker)))
+                .compose((ListMultipartUploadsResponse page) -> {
+                    List<Future<Void>> aborts = new ArrayList<>();
+                    for (MultipartUpload u : page.uploads()) {
+                        if (u.key().equals(state.key()) && !u.uploadId().equals(keep)) {
+                            aborts.add(abortMultipart(state.withMultipart(u.uploadId())));
+                        }
                     }
-                    return Future.all(deletions).compose(v -> Boolean.TRUE.equals(page.isTruncated())
-                            && page.nextContinuationToken() != null
-                                    ? deletePendingPage(prefix, page.nextContinuationToken(), pages + 1)
-                                    : Future.succeededFuture());
+                    return Future.all(aborts).compose(v -> Boolean.TRUE.equals(page.isTruncated())
+                            ? abortMultipartsBut(state, keep, page.nextKeyMarker(), page.nextUploadIdMarker(), pages + 1)
+                            : Future.succeededFuture());
                 });
     }
 

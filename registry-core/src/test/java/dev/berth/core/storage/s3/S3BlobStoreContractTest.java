@@ -20,6 +20,10 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -29,9 +33,14 @@ import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The storage contract against the S3 driver on a real S3 server (S3Proxy, started once per test JVM),
@@ -77,21 +86,205 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
     @Override
     protected void assertUploadGone(String uploadId, String handle) {
         S3UploadHandle state = S3UploadHandle.parse(handle);
-        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix("uploads/" + uploadId + "/")).join().contents())
-                .isEmpty();
-        // AWS answers NoSuchUpload; S3Proxy's filesystem backend lists no parts
-        try {
-            assertThat(raw.listParts(b -> b.bucket(bucket).key(state.key()).uploadId(state.multipartId())).join().parts())
-                    .isEmpty();
-        } catch (CompletionException e) {
-            assertThat(e).hasCauseInstanceOf(S3Exception.class);
+        assertThat(pendingObjects(uploadId)).isEmpty();
+        if (state.hasMultipart()) {
+            // AWS answers NoSuchUpload; S3Proxy's filesystem backend lists no parts
+            try {
+                assertThat(raw.listParts(b -> b.bucket(bucket).key(state.key()).uploadId(state.multipartId())).join()
+                        .parts()).isEmpty();
+            } catch (CompletionException e) {
+                assertThat(e).hasCauseInstanceOf(S3Exception.class);
+            }
         }
-        assertThat(raw.listMultipartUploads(b -> b.bucket(bucket).prefix(state.key())).join().uploads())
-                .noneMatch(u -> u.uploadId().equals(state.multipartId()));
+        assertThat(multipartUploads(state.key())).isEmpty();
+        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix(state.key())).join().contents()).isEmpty();
+    }
+
+    private static List<String> pendingObjects(String uploadId) {
+        return raw.listObjectsV2(b -> b.bucket(bucket).prefix("uploads/" + uploadId + "/")).join().contents().stream()
+                .map(S3Object::key).toList();
+    }
+
+    /** Multipart uploads in progress for {@code key}. */
+    private static List<String> multipartUploads(String key) {
+        return raw.listMultipartUploads(b -> b.bucket(bucket).prefix(key)).join().uploads().stream()
+                .filter(u -> u.key().equals(key)).map(MultipartUpload::uploadId).toList();
+    }
+
+    /** Counts S3 API calls by operation (retries not counted). */
+    static final class RequestCounter implements ExecutionInterceptor {
+        final Map<String, AtomicInteger> calls = new ConcurrentSkipListMap<>();
+
+        @Override
+        public void beforeExecution(software.amazon.awssdk.core.interceptor.Context.BeforeExecution context,
+                ExecutionAttributes attributes) {
+            calls.computeIfAbsent(attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME), k -> new AtomicInteger())
+                    .incrementAndGet();
+        }
+
+        int total() {
+            return calls.values().stream().mapToInt(AtomicInteger::get).sum();
+        }
+    }
+
+    private S3BlobStore countingStore(RequestCounter counter) {
+        S3BlobStore store = new S3BlobStore(vertx, settings(bucket, true), List.of(counter));
+        track(store);
+        return store;
+    }
+
+    /** The benchmark's pattern (POST, one PATCH of 64 KiB, PUT): S3 round trips and time per blob. */
+    @Test
+    void smallBlobRoundTrips() throws Exception {
+        RequestCounter counter = new RequestCounter();
+        S3BlobStore store = countingStore(counter);
+        assertThat(await(store::health).up()).isTrue();
+        counter.calls.clear();
+        int blobs = 30;
+        long start = System.nanoTime();
+        for (int i = 0; i < blobs; i++) {
+            byte[] data = random(64 * 1024);
+            String handle = upload(store, newId());
+            ChunkWritten w = write(store, handle, 0, data);
+            await(() -> store.commitUpload(w.handle(), data.length, Digest.sha256Of(data)));
+        }
+        long micros = (System.nanoTime() - start) / 1000 / blobs;
+        System.out.printf("[s3-small] %d blobs of 64 KiB: %.1f S3 requests and %d us per blob; %s%n", blobs,
+                counter.total() / (double) blobs, micros, counter.calls);
+        assertThat(counter.total()).isLessThanOrEqualTo(3 * blobs);
     }
 
     private S3BlobStore s3Store() {
         return (S3BlobStore) newStore();
+    }
+
+    @Test
+    void aOneChunkSmallBlobIsWrittenInPlaceWithoutMultipart() throws Exception {
+        S3BlobStore store = s3Store();
+        byte[] data = random(64 * 1024);
+        String id = newId();
+        String handle = upload(store, id);
+        assertThat(S3UploadHandle.parse(handle).hasMultipart()).isFalse();
+        ChunkWritten w = write(store, handle, 0, data);
+        S3UploadHandle state = S3UploadHandle.parse(w.handle());
+        assertThat(state.hasMultipart()).isFalse();
+        assertThat(state.tailInBlob()).isTrue();
+        assertThat(state.tailKey()).isEqualTo(state.key());
+        assertThat(multipartUploads(state.key())).isEmpty();
+        BlobStore committer = newStore();
+        StorageKey key = await(() -> committer.commitUpload(w.handle(), data.length, Digest.sha256Of(data)));
+        assertThat(key.path()).isEqualTo(state.key());
+        assertThat(read(newStore(), key, 0, data.length)).isEqualTo(data);
+        // a commit retried after the first one went through stands
+        assertThat(await(() -> committer.commitUpload(w.handle(), data.length, Digest.sha256Of(data)))).isEqualTo(key);
+        assertThat(multipartUploads(state.key())).isEmpty();
+        assertThat(pendingObjects(id)).isEmpty();
+    }
+
+    @Test
+    void smallChunksContinuedByOtherReplicasAreCopiedAtCommit() throws Exception {
+        byte[] data = random(3 * 100_000 + 7);
+        String id = newId();
+        String handle = upload(s3Store(), id);
+        int[] ends = {100_000, 200_000, 300_000, data.length};
+        long offset = 0;
+        for (int end : ends) {
+            handle = write(s3Store(), handle, offset, Arrays.copyOfRange(data, (int) offset, end)).handle();
+            offset = end;
+        }
+        S3UploadHandle state = S3UploadHandle.parse(handle);
+        assertThat(state.hasMultipart()).isFalse();
+        assertThat(state.tailInBlob()).isFalse();
+        assertThat(state.size()).isEqualTo(data.length);
+        String last = handle;
+        S3BlobStore committer = s3Store();
+        StorageKey key = await(() -> committer.commitUpload(last, data.length, Digest.sha256Of(data)));
+        assertThat(read(s3Store(), key, 0, data.length)).isEqualTo(data);
+        assertThat(await(() -> committer.commitUpload(last, data.length, Digest.sha256Of(data)))).isEqualTo(key);
+        assertThat(multipartUploads(state.key())).isEmpty();
+        assertThat(pendingObjects(id)).isEmpty();
+    }
+
+    @Test
+    void aSmallBlobChangedBehindTheRegistryFailsTheCommit() throws Exception {
+        S3BlobStore store = s3Store();
+        // in place
+        byte[] data = random(1000);
+        ChunkWritten w = write(store, upload(store, newId()), 0, data);
+        S3UploadHandle inPlace = S3UploadHandle.parse(w.handle());
+        raw.putObject(b -> b.bucket(bucket).key(inPlace.key()), AsyncRequestBody.fromBytes(random(1000))).join();
+        assertThatThrownBy(() -> await(() -> store.commitUpload(w.handle(), data.length, Digest.sha256Of(data))))
+                .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+        // a pending tail, copied at commit only if it is unchanged
+        ChunkWritten first = write(store, upload(store, newId()), 0, Arrays.copyOfRange(data, 0, 400));
+        ChunkWritten second = write(s3Store(), first.handle(), 400, Arrays.copyOfRange(data, 400, 1000));
+        S3UploadHandle pending = S3UploadHandle.parse(second.handle());
+        assertThat(pending.tailInBlob()).isFalse();
+        raw.putObject(b -> b.bucket(bucket).key(pending.tailKey()), AsyncRequestBody.fromBytes(random(1000))).join();
+        assertThatThrownBy(() -> await(() -> store.commitUpload(second.handle(), data.length, Digest.sha256Of(data))))
+                .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix(pending.key())).join().contents())
+                .allMatch(o -> o.size() == 400);
+    }
+
+    @Test
+    void abortOfASmallUploadLeavesNothing() throws Exception {
+        S3BlobStore store = s3Store();
+        String id = newId();
+        ChunkWritten first = write(store, upload(store, id), 0, random(1000));
+        ChunkWritten second = write(store, first.handle(), 1000, random(1000));
+        await(() -> s3Store().abortUpload(second.handle()));
+        assertUploadGone(id, second.handle());
+        await(() -> s3Store().abortUpload(second.handle()));
+    }
+
+    /** The multipart upload starts with the first full part, on whichever replica that is, and continues elsewhere. */
+    @Test
+    void anUploadCrossingThePartSizeStartsItsMultipartUploadLazily() throws Exception {
+        byte[] data = random(2 * MIB + 4 * MIB + PART + 3);
+        String id = newId();
+        ChunkWritten first = write(s3Store(), upload(s3Store(), id), 0, Arrays.copyOfRange(data, 0, 2 * MIB));
+        assertThat(S3UploadHandle.parse(first.handle()).tailInBlob()).isTrue();
+        ChunkWritten second = write(s3Store(), first.handle(), 2 * MIB, Arrays.copyOfRange(data, 2 * MIB, 6 * MIB));
+        S3UploadHandle state = S3UploadHandle.parse(second.handle());
+        assertThat(state.hasMultipart()).isTrue();
+        assertThat(state.nextPart()).isEqualTo(2);
+        assertThat(state.tail()).isEqualTo(6 * MIB - PART);
+        assertThat(multipartUploads(state.key())).containsExactly(state.multipartId());
+        assertThat(pendingObjects(id)).contains(S3UploadHandle.multipartMarker(id));
+        ChunkWritten third = write(s3Store(), second.handle(), 6 * MIB, Arrays.copyOfRange(data, 6 * MIB, data.length));
+        assertThat(S3UploadHandle.parse(third.handle()).multipartId()).isEqualTo(state.multipartId());
+        S3BlobStore committer = s3Store();
+        StorageKey key = await(() -> committer.commitUpload(third.handle(), data.length, Digest.sha256Of(data)));
+        assertThat(read(s3Store(), key, 0, data.length)).isEqualTo(data);
+        assertThat(multipartUploads(state.key())).isEmpty();
+        assertThat(pendingObjects(id)).isEmpty();
+    }
+
+    /** A chunk that started a multipart upload but whose handle was never recorded leaves nothing after commit or abort. */
+    @Test
+    void aMultipartUploadOfAnUnrecordedChunkIsAbortedLater() throws Exception {
+        for (boolean commit : new boolean[] {true, false}) {
+            byte[] data = random(1000 + 2000);
+            String id = newId();
+            ChunkWritten first = write(s3Store(), upload(s3Store(), id), 0, Arrays.copyOfRange(data, 0, 1000));
+            ChunkWritten lost = write(s3Store(), first.handle(), 1000, random(PART + 10));
+            String orphan = S3UploadHandle.parse(lost.handle()).multipartId();
+            assertThat(orphan).isNotEmpty();
+            ChunkWritten retried = write(s3Store(), first.handle(), 1000, Arrays.copyOfRange(data, 1000, data.length));
+            S3UploadHandle state = S3UploadHandle.parse(retried.handle());
+            assertThat(state.hasMultipart()).isFalse();
+            assertThat(multipartUploads(state.key())).containsExactly(orphan);
+            if (commit) {
+                StorageKey key = await(() -> s3Store().commitUpload(retried.handle(), data.length, Digest.sha256Of(data)));
+                assertThat(read(s3Store(), key, 0, data.length)).isEqualTo(data);
+                assertThat(multipartUploads(state.key())).isEmpty();
+                assertThat(pendingObjects(id)).isEmpty();
+            } else {
+                await(() -> s3Store().abortUpload(retried.handle()));
+                assertUploadGone(id, retried.handle());
+            }
+        }
     }
 
     /** More parts than one ListParts page: the commit follows NextPartNumberMarker (page size 2 here, 1000 on S3). */
@@ -154,6 +347,23 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         assertThat(parsed.size()).isEqualTo(PART + 123L);
         assertThat(parsed.tailKey()).isEqualTo("uploads/" + h.id() + "/pending/" + (PART + 123));
         assertThatThrownBy(() -> S3UploadHandle.parse("uploads/x/data")).isInstanceOf(IllegalArgumentException.class);
+
+        // before its first part an upload has no multipart upload; the first chunk's tail is the blob's object
+        S3UploadHandle small = S3UploadHandle.started(h.id(), "blobs/x/data").withTail(77, "\"e\"", true);
+        S3UploadHandle smallParsed = S3UploadHandle.parse(small.encode());
+        assertThat(smallParsed).isEqualTo(small);
+        assertThat(smallParsed.hasMultipart()).isFalse();
+        assertThat(smallParsed.tailKey()).isEqualTo("blobs/x/data");
+        assertThatThrownBy(() -> S3UploadHandle.started(h.id(), "blobs/x/data").withPart(PART, "e"))
+                .isInstanceOf(IllegalArgumentException.class);
+        // handles written before uploads started lazily still parse
+        S3UploadHandle old = S3UploadHandle.parse("s3v1;id=" + h.id() + ";key=blobs%2Fx%2Fdata;mpu=abc;part=2;done="
+                + PART + ";tail=5;tag=t;chain=c");
+        assertThat(old.multipartId()).isEqualTo("abc");
+        assertThat(old.tailInBlob()).isFalse();
+        assertThat(old.tailKey()).isEqualTo("uploads/" + h.id() + "/pending/" + (PART + 5));
+        assertThatThrownBy(() -> S3UploadHandle.parse("s3v1;id=" + h.id() + ";key=k;part=1;done=0;tail=0"))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
