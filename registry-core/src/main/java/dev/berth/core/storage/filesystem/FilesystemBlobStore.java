@@ -29,6 +29,9 @@ import java.util.stream.Stream;
  * calls run on Vert.x worker threads.
  */
 public class FilesystemBlobStore implements BlobStore {
+    /** Bytes of a body that may wait for the disk before the socket is paused (Vert.x' default is 128 KiB). */
+    static final int WRITE_QUEUE_BYTES = 4 << 20;
+
     private final Vertx vertx;
     private final Path root;
     private final long minFreeBytes;
@@ -80,6 +83,7 @@ public class FilesystemBlobStore implements BlobStore {
                 .recover(err -> Future.failedFuture(mapError("cannot open upload " + handle, err)))
                 .compose(asyncFile -> {
                     asyncFile.setWritePos(offset);
+                    asyncFile.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
                     // no fsync per chunk: a killed process loses nothing (page cache), and commit syncs
                     // the whole file once before it becomes a blob
                     return chunk.pipe().endOnComplete(false).to(asyncFile)
