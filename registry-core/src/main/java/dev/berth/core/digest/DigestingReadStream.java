@@ -1,5 +1,6 @@
 package dev.berth.core.digest;
 
+import io.netty.buffer.ByteBuf;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
@@ -49,8 +50,14 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
                 return;
             }
             count += n;
-            byte[] bytes = buffer.getBytes();
-            digester.update(bytes, 0, bytes.length);
+            // inbound HTTP data arrives in heap buffers: hash them in place rather than copy every byte
+            ByteBuf bytes = buffer.getByteBuf();
+            if (bytes.hasArray()) {
+                digester.update(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
+            } else {
+                byte[] copy = buffer.getBytes();
+                digester.update(copy, 0, copy.length);
+            }
             handler.handle(buffer);
         });
         return this;
