@@ -31,6 +31,8 @@ import java.util.stream.Stream;
 public class FilesystemBlobStore implements BlobStore {
     /** Bytes of a body that may wait for the disk before the socket is paused (Vert.x' default is 128 KiB). */
     static final int WRITE_QUEUE_BYTES = 4 << 20;
+    /** Body pieces are gathered into file writes of at least this size (see {@link BatchingWriteStream}). */
+    static final int WRITE_BATCH_BYTES = 1 << 20;
 
     private final Vertx vertx;
     private final Path root;
@@ -86,7 +88,9 @@ public class FilesystemBlobStore implements BlobStore {
                     asyncFile.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
                     // no fsync per chunk: a killed process loses nothing (page cache), and commit syncs
                     // the whole file once before it becomes a blob
-                    return chunk.pipe().endOnComplete(false).to(asyncFile)
+                    BatchingWriteStream batches = new BatchingWriteStream(asyncFile, WRITE_BATCH_BYTES);
+                    return chunk.pipe().endOnComplete(false).to(batches)
+                            .compose(v -> batches.flush())
                             .map(v -> asyncFile.getWritePos() - offset)
                             .transform(ar -> asyncFile.close().transform(closed -> ar.succeeded()
                                     ? Future.succeededFuture(new ChunkWritten(handle, ar.result()))
