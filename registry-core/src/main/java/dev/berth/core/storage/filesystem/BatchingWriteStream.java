@@ -11,23 +11,29 @@ import io.vertx.core.streams.WriteStream;
  * Gathers the small pieces a request body arrives in (a chunked body from a Go client comes in 32 KiB
  * pieces, or smaller) into writes of at least {@code batchBytes}: each {@link AsyncFile} write is a task on
  * a worker thread, so one task per piece cost more than the disk. Back-pressure is the file's own.
- * {@link #end()} writes what is pending and leaves the file open.
+ * Every {@code syncBytes} it also asks the file to flush what it has to disk, while more of the body is
+ * still arriving, so that the fsync of the commit finds little left to write (durability still comes
+ * from that fsync; these flushes only move the work earlier). {@link #end()} writes what is pending and
+ * leaves the file open.
  */
 final class BatchingWriteStream implements WriteStream<Buffer> {
     private final AsyncFile file;
     private final int batchBytes;
+    private final long syncBytes;
+    private long unsynced;
     private Buffer pending;
     private Future<Void> lastWrite = Future.succeededFuture();
 
-    BatchingWriteStream(AsyncFile file, int batchBytes) {
+    BatchingWriteStream(AsyncFile file, int batchBytes, long syncBytes) {
         this.file = file;
         this.batchBytes = batchBytes;
+        this.syncBytes = syncBytes;
     }
 
     @Override
     public Future<Void> write(Buffer data) {
         if (pending == null && data.length() >= batchBytes) {
-            return lastWrite = file.write(data);
+            return written(file.write(data), data.length());
         }
         if (pending == null) {
             pending = Buffer.buffer(batchBytes + data.length());
@@ -46,9 +52,27 @@ final class BatchingWriteStream implements WriteStream<Buffer> {
         if (pending != null) {
             Buffer batch = pending;
             pending = null;
-            lastWrite = file.write(batch);
+            written(file.write(batch), batch.length());
         }
         return lastWrite;
+    }
+
+    private Future<Void> written(Future<Void> write, int bytes) {
+        lastWrite = write;
+        unsynced += bytes;
+        if (unsynced >= syncBytes) {
+            unsynced = 0;
+            // best effort and in the background: a failing disk fails the writes and the commit's fsync;
+            // the file may be closed by the time the write completes
+            write.onSuccess(v -> {
+                try {
+                    file.flush();
+                } catch (IllegalStateException closed) {
+                    // nothing left to flush early
+                }
+            });
+        }
+        return write;
     }
 
     @Override

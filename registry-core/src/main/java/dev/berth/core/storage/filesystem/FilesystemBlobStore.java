@@ -33,6 +33,8 @@ public class FilesystemBlobStore implements BlobStore {
     static final int WRITE_QUEUE_BYTES = 4 << 20;
     /** Body pieces are gathered into file writes of at least this size (see {@link BatchingWriteStream}). */
     static final int WRITE_BATCH_BYTES = 1 << 20;
+    /** A large body is flushed to disk every this many bytes while it arrives (see {@link BatchingWriteStream}). */
+    static final long WRITE_SYNC_BYTES = 16L << 20;
 
     private final Vertx vertx;
     private final Path root;
@@ -88,7 +90,7 @@ public class FilesystemBlobStore implements BlobStore {
                     asyncFile.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
                     // no fsync per chunk: a killed process loses nothing (page cache), and commit syncs
                     // the whole file once before it becomes a blob
-                    BatchingWriteStream batches = new BatchingWriteStream(asyncFile, WRITE_BATCH_BYTES);
+                    BatchingWriteStream batches = new BatchingWriteStream(asyncFile, WRITE_BATCH_BYTES, WRITE_SYNC_BYTES);
                     return chunk.pipe().endOnComplete(false).to(batches)
                             .compose(v -> batches.flush())
                             .map(v -> asyncFile.getWritePos() - offset)

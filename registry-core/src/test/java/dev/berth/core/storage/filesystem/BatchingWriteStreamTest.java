@@ -32,7 +32,7 @@ class BatchingWriteStreamTest {
         AsyncFile file = vertx.fileSystem().open(target.toString(), new OpenOptions().setWrite(true))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         file.setWritePos(3);
-        BatchingWriteStream batches = new BatchingWriteStream(file, 64 * 1024);
+        BatchingWriteStream batches = new BatchingWriteStream(file, 64 * 1024, 256 * 1024);
         // pieces of every size around the batch: 1 byte, 32 KiB, just under, over, 1 MiB and a few bytes
         int[] sizes = {1, 32 * 1024, 64 * 1024 - 1, 64 * 1024 + 1, 1024 * 1024, 7};
         int at = 0;
@@ -55,7 +55,7 @@ class BatchingWriteStreamTest {
         Files.createFile(target);
         AsyncFile file = vertx.fileSystem().open(target.toString(), new OpenOptions().setWrite(true))
                 .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        BatchingWriteStream batches = new BatchingWriteStream(file, 1024);
+        BatchingWriteStream batches = new BatchingWriteStream(file, 1024, 4096);
         batches.flush().compose(v -> file.close()).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         assertThat(Files.size(target)).isZero();
     }
