@@ -91,19 +91,9 @@ public final class MultiArchImage {
         config.put("os", "linux");
         config.put("config", Map.of("Env", List.of("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
                 "Cmd", List.of("/bin/true")));
-        Map<String, Object> rootfs = new LinkedHashMap<>();
-        rootfs.put("type", "layers");
-        rootfs.put("diff_ids", layers.stream().map(OciLayout.Layer::diffId).toList());
-        config.put("rootfs", rootfs);
-        Descriptor configDescriptor = layout.writeJson(MediaTypes.OCI_CONFIG, config);
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("schemaVersion", 2);
-        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-        manifest.put("config", configDescriptor.toJson());
-        manifest.put("layers", layers.stream().map(l -> l.descriptor().toJson()).toList());
-        Descriptor manifestDescriptor = layout.writeJson(MediaTypes.OCI_MANIFEST, manifest)
-                .withPlatform(architecture, "linux", variant);
-        return new Platform(architecture, variant, manifestDescriptor, configDescriptor,
+        OciLayout.Image image = layout.writeImage(config, layers);
+        Descriptor manifestDescriptor = image.manifest().withPlatform(architecture, "linux", variant);
+        return new Platform(architecture, variant, manifestDescriptor, image.config(),
                 layers.stream().map(OciLayout.Layer::descriptor).toList());
     }
 

@@ -86,6 +86,26 @@ public final class OciLayout {
         }
     }
 
+    /** An image as written by {@link #writeImage}: its manifest and its config. */
+    public record Image(Descriptor manifest, Descriptor config) {
+    }
+
+    /** Writes {@code config} (with the layers' {@code rootfs} added) and an OCI image manifest over it and the layers. */
+    public Image writeImage(Map<String, Object> config, List<Layer> layers) {
+        Map<String, Object> withRootfs = new LinkedHashMap<>(config);
+        Map<String, Object> rootfs = new LinkedHashMap<>();
+        rootfs.put("type", "layers");
+        rootfs.put("diff_ids", layers.stream().map(Layer::diffId).toList());
+        withRootfs.put("rootfs", rootfs);
+        Descriptor configDescriptor = writeJson(MediaTypes.OCI_CONFIG, withRootfs);
+        Map<String, Object> manifest = new LinkedHashMap<>();
+        manifest.put("schemaVersion", 2);
+        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
+        manifest.put("config", configDescriptor.toJson());
+        manifest.put("layers", layers.stream().map(l -> l.descriptor().toJson()).toList());
+        return new Image(writeJson(MediaTypes.OCI_MANIFEST, manifest), configDescriptor);
+    }
+
     public Descriptor writeBlob(String mediaType, byte[] content) {
         String digest = Digests.sha256(content);
         try {

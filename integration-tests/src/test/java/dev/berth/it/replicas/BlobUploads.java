@@ -52,16 +52,21 @@ final class BlobUploads {
     /** PATCH of {@code data[from, to)} with Content-Range: 202, Range 0-(to-1). */
     static State patch(RegistryProcess replica, State state, byte[] data, int from, int to) {
         byte[] chunk = java.util.Arrays.copyOfRange(data, from, to);
-        HttpRequest request = HttpRequest.newBuilder(on(replica, state.location()))
-                .timeout(Duration.ofMinutes(2))
-                .header("Content-Type", "application/octet-stream")
-                .header("Content-Range", from + "-" + (to - 1))
-                .method("PATCH", HttpRequest.BodyPublishers.ofByteArray(chunk)).build();
+        HttpRequest request = patchRequest(replica, state, from, to, HttpRequest.BodyPublishers.ofByteArray(chunk));
         HttpResponse<byte[]> response = Http.send(request);
         String exchange = "on " + replica + Http.describe(request, response, chunk.length + " bytes [" + from + ", " + to + ")");
         assertThat(response.statusCode()).as("PATCH of a chunk %s", exchange).isEqualTo(202);
         assertThat(rangeEnd(response, exchange)).as("Range after the chunk %s", exchange).isEqualTo(to - 1L);
         return new State(response.headers().firstValue("Location").orElse(state.location()), to);
+    }
+
+    /** The PATCH of the bytes {@code [from, to)} of an upload, with {@code Content-Range}, carrying {@code body}. */
+    static HttpRequest patchRequest(RegistryProcess replica, State state, long from, long to, HttpRequest.BodyPublisher body) {
+        return HttpRequest.newBuilder(on(replica, state.location()))
+                .timeout(Duration.ofMinutes(2))
+                .header("Content-Type", "application/octet-stream")
+                .header("Content-Range", from + "-" + (to - 1))
+                .method("PATCH", body).build();
     }
 
     /** GET of the upload URL: 204 with Range 0-(offset-1). */

@@ -91,11 +91,8 @@ abstract class ReplicaUploadScenario extends ReplicaScenario {
 
         // the second chunk streams slowly to the first replica, which is killed half-way through it
         SlowBodyPublisher body = new SlowBodyPublisher(data, firstChunk, data.length, 2 * MIB, Duration.ofMillis(100));
-        HttpRequest slowPatch = HttpRequest.newBuilder(BlobUploads.on(first, state.location()))
-                .timeout(Duration.ofMinutes(2))
-                .header("Content-Type", "application/octet-stream")
-                .header("Content-Range", firstChunk + "-" + (data.length - 1))
-                .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(body, body.contentLength())).build();
+        HttpRequest slowPatch = BlobUploads.patchRequest(first, state, firstChunk, data.length,
+                HttpRequest.BodyPublishers.fromPublisher(body, body.contentLength()));
         HttpClient client = Http.newClient();
         CompletableFuture<HttpResponse<byte[]>> inFlight = client.sendAsync(slowPatch, HttpResponse.BodyHandlers.ofByteArray());
         assertThat(body.fastPartSent().await(60, TimeUnit.SECONDS))

@@ -49,7 +49,6 @@ import dev.berth.it.harness.RegistryProcess;
 import dev.berth.it.harness.Tools;
 import dev.berth.it.images.Descriptor;
 import dev.berth.it.images.Digests;
-import dev.berth.it.images.MediaTypes;
 import dev.berth.it.images.OciLayout;
 import dev.berth.it.images.RandomContent;
 
@@ -198,14 +197,7 @@ abstract class StatelessReplicasScenario extends ReplicaScenario {
         Map<String, Object> config = new LinkedHashMap<>();
         config.put("architecture", "amd64");
         config.put("os", "linux");
-        config.put("rootfs", Map.of("type", "layers", "diff_ids", layers.stream().map(OciLayout.Layer::diffId).toList()));
-        Descriptor configDescriptor = layout.writeJson(MediaTypes.OCI_CONFIG, config);
-        Map<String, Object> manifest = new LinkedHashMap<>();
-        manifest.put("schemaVersion", 2);
-        manifest.put("mediaType", MediaTypes.OCI_MANIFEST);
-        manifest.put("config", configDescriptor.toJson());
-        manifest.put("layers", layers.stream().map(l -> l.descriptor().toJson()).toList());
-        layout.writeIndexJson(layout.writeJson(MediaTypes.OCI_MANIFEST, manifest), tag);
+        layout.writeIndexJson(layout.writeImage(config, layers).manifest(), tag);
         return layout;
     }
 
@@ -428,11 +420,8 @@ abstract class StatelessReplicasScenario extends ReplicaScenario {
 
         // the upload: a chunk that trickles in
         SlowBodyPublisher chunk = new SlowBodyPublisher(upload, MIB, upload.length, 2 * MIB, Duration.ofMillis(60));
-        HttpRequest patch = HttpRequest.newBuilder(BlobUploads.on(d, state.location()))
-                .timeout(Duration.ofMinutes(2))
-                .header("Content-Type", "application/octet-stream")
-                .header("Content-Range", MIB + "-" + (upload.length - 1))
-                .method("PATCH", HttpRequest.BodyPublishers.fromPublisher(chunk, chunk.contentLength())).build();
+        HttpRequest patch = BlobUploads.patchRequest(d, state, MIB, upload.length,
+                HttpRequest.BodyPublishers.fromPublisher(chunk, chunk.contentLength()));
         CompletableFuture<HttpResponse<byte[]>> uploading = client.sendAsync(patch, HttpResponse.BodyHandlers.ofByteArray());
         assertThat(chunk.fastPartSent().await(60, TimeUnit.SECONDS)).as("the upload started").isTrue();
         assertThat(uploading).as("the chunk is still streaming").isNotDone();
