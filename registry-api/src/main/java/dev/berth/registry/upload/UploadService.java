@@ -14,6 +14,9 @@ import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.route.Responses;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -210,7 +213,7 @@ public class UploadService {
             }
         }
         ResumableDigester digester = ResumableDigester.restore(session.hashState);
-        DigestingReadStream digesting = new DigestingReadStream(chunk.body(), digester, chunk.contentLength());
+        DigestingReadStream digesting = digesting(chunk, digester);
         return Responses.uni(store.writeChunk(session.storageHandle, offset, digesting)).map(result -> {
             if (chunk.contentLength() >= 0 && digesting.count() != chunk.contentLength()) {
                 throw new RegistryException(OciError.SIZE_INVALID, "chunk announced " + chunk.contentLength()
@@ -222,6 +225,23 @@ public class UploadService {
             session.updatedAt = OffsetDateTime.now();
             return new Written(session, digester);
         });
+    }
+
+    /**
+     * Hashes the body on a worker thread while the event loop receives it and the store writes it: on a
+     * large upload, SHA-256 would otherwise be a third of the event loop's work.
+     */
+    /** Bodies announced smaller than this are hashed where they arrive (a thread hand-off costs more). */
+    private static final long OFFLOAD_HASHING_BYTES = 1 << 20;
+
+    private static DigestingReadStream digesting(Chunk chunk, ResumableDigester digester) {
+        Context context = Vertx.currentContext();
+        boolean small = chunk.contentLength() >= 0 && chunk.contentLength() < OFFLOAD_HASHING_BYTES;
+        if (context == null || small) {
+            return new DigestingReadStream(chunk.body(), digester, chunk.contentLength());
+        }
+        return DigestingReadStream.offloaded(chunk.body(), digester, chunk.contentLength(),
+                Infrastructure.getDefaultWorkerPool(), task -> context.runOnContext(v -> task.run()));
     }
 
     /**

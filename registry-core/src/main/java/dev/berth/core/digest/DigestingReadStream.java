@@ -4,25 +4,74 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Passes a body through while feeding a {@link ResumableDigester} and counting bytes. When a limit is
  * set, more bytes than that fail the stream (a body longer than its {@code Content-Length} or range).
+ *
+ * <p>Hashing can run on another thread ({@link #offloaded}): SHA-256 of a large body is a third of the
+ * event loop's work on an upload, and on a second core it overlaps with receiving and writing. The
+ * pieces are hashed in arrival order on one thread at a time; the stream's end is signalled only once
+ * every piece is hashed, so whoever waits for the end can read the digester. If hashing falls more than
+ * {@link #HASH_QUEUE_HIGH} bytes behind, the source is paused until it catches up.
  */
 public final class DigestingReadStream implements ReadStream<Buffer> {
+    /** Bytes waiting for the hashing thread before the source is paused. */
+    static final long HASH_QUEUE_HIGH = 8L << 20;
+    /** ... and resumed once the backlog is down to this. */
+    static final long HASH_QUEUE_LOW = 2L << 20;
+
+    private static final Object END = new Object();
+
+    private record Piece(byte[] array, int offset, int length) {
+    }
+
     private final ReadStream<Buffer> source;
     private final ResumableDigester digester;
     private final long limit;
-    private long count;
-    private Handler<Throwable> exceptionHandler;
+    private final Executor hashing;
+    private final Executor callbacks;
 
-    /** @param limit the most bytes accepted, or a negative value for no limit */
+    private final Queue<Object> toHash = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicLong backlog = new AtomicLong();
+    private final AtomicBoolean waitingForHashing = new AtomicBoolean();
+
+    // only touched on the stream's own thread
+    private long count;
+    private boolean pausedByConsumer;
+    private Handler<Throwable> exceptionHandler;
+    private Handler<Void> endHandler;
+
+    /** Hashes on the thread the body arrives on. @param limit the most bytes accepted, or a negative value for no limit */
     public DigestingReadStream(ReadStream<Buffer> source, ResumableDigester digester, long limit) {
+        this(source, digester, limit, Runnable::run, Runnable::run);
+    }
+
+    private DigestingReadStream(ReadStream<Buffer> source, ResumableDigester digester, long limit,
+            Executor hashing, Executor callbacks) {
         this.source = source;
         this.digester = digester;
         this.limit = limit;
+        this.hashing = hashing;
+        this.callbacks = callbacks;
     }
 
+    /**
+     * Hashes on {@code hashing} (a worker pool; one task at a time per stream) and calls back the
+     * consumer through {@code callbacks} (the Vert.x context the body arrives on).
+     */
+    public static DigestingReadStream offloaded(ReadStream<Buffer> source, ResumableDigester digester, long limit,
+            Executor hashing, Executor callbacks) {
+        return new DigestingReadStream(source, digester, limit, hashing, callbacks);
+    }
+
+    /** Bytes passed through so far (the digester may still be catching up until the end is signalled). */
     public long count() {
         return count;
     }
@@ -50,40 +99,101 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
                 return;
             }
             count += n;
-            // inbound HTTP data arrives in heap buffers: hash them in place rather than copy every byte
-            ByteBuf bytes = buffer.getByteBuf();
-            if (bytes.hasArray()) {
-                digester.update(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes());
-            } else {
-                byte[] copy = buffer.getBytes();
-                digester.update(copy, 0, copy.length);
-            }
+            hashLater(buffer, n);
             handler.handle(buffer);
         });
         return this;
     }
 
+    private void hashLater(Buffer buffer, int n) {
+        // inbound HTTP data arrives in heap buffers that nobody writes to again: hash them in place
+        ByteBuf bytes = buffer.getByteBuf();
+        Piece piece = bytes.hasArray()
+                ? new Piece(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes())
+                : new Piece(buffer.getBytes(), 0, n);
+        toHash.add(piece);
+        long behind = backlog.addAndGet(n);
+        drainSoon();
+        if (behind > HASH_QUEUE_HIGH && !waitingForHashing.get()) {
+            waitingForHashing.set(true);
+            source.pause();
+            // the hashing thread may have caught up before it could see the flag
+            if (backlog.get() <= HASH_QUEUE_LOW && waitingForHashing.compareAndSet(true, false)) {
+                hashingCaughtUp();
+            }
+        }
+    }
+
+    private void drainSoon() {
+        if (draining.compareAndSet(false, true)) {
+            hashing.execute(this::drain);
+        }
+    }
+
+    /** Runs on the hashing executor, never on two threads at once. */
+    private void drain() {
+        do {
+            Object item;
+            while ((item = toHash.poll()) != null) {
+                if (item == END) {
+                    callbacks.execute(this::ended);
+                    continue;
+                }
+                Piece piece = (Piece) item;
+                digester.update(piece.array(), piece.offset(), piece.length());
+                long behind = backlog.addAndGet(-piece.length());
+                if (behind <= HASH_QUEUE_LOW && waitingForHashing.compareAndSet(true, false)) {
+                    callbacks.execute(this::hashingCaughtUp);
+                }
+            }
+            draining.set(false);
+        } while (!toHash.isEmpty() && draining.compareAndSet(false, true));
+    }
+
+    private void hashingCaughtUp() {
+        if (!pausedByConsumer) {
+            source.resume();
+        }
+    }
+
+    private void ended() {
+        if (endHandler != null) {
+            endHandler.handle(null);
+        }
+    }
+
     @Override
     public ReadStream<Buffer> pause() {
+        pausedByConsumer = true;
         source.pause();
         return this;
     }
 
     @Override
     public ReadStream<Buffer> resume() {
-        source.resume();
+        pausedByConsumer = false;
+        if (!waitingForHashing.get()) {
+            source.resume();
+        }
         return this;
     }
 
     @Override
     public ReadStream<Buffer> fetch(long amount) {
-        source.fetch(amount);
+        pausedByConsumer = false;
+        if (!waitingForHashing.get()) {
+            source.fetch(amount);
+        }
         return this;
     }
 
     @Override
-    public ReadStream<Buffer> endHandler(Handler<Void> endHandler) {
-        source.endHandler(endHandler);
+    public ReadStream<Buffer> endHandler(Handler<Void> handler) {
+        this.endHandler = handler;
+        source.endHandler(handler == null ? null : v -> {
+            toHash.add(END);
+            drainSoon();
+        });
         return this;
     }
 

@@ -1,5 +1,7 @@
 package dev.berth.core.storage.filesystem;
 
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -10,18 +12,25 @@ import io.vertx.core.streams.WriteStream;
 /**
  * Gathers the small pieces a request body arrives in (a chunked body from a Go client comes in 32 KiB
  * pieces, or smaller) into writes of at least {@code batchBytes}: each {@link AsyncFile} write is a task on
- * a worker thread, so one task per piece cost more than the disk. Back-pressure is the file's own.
+ * a worker thread, so one task per piece cost more than the disk. The pieces are not copied: a batch is
+ * a composite buffer over them, which the file writes piece by piece on its worker thread. Back-pressure is the file's own.
  * Every {@code syncBytes} it also asks the file to flush what it has to disk, while more of the body is
  * still arriving, so that the fsync of the commit finds little left to write (durability still comes
  * from that fsync; these flushes only move the work earlier). {@link #end()} writes what is pending and
  * leaves the file open.
  */
 final class BatchingWriteStream implements WriteStream<Buffer> {
+    /** Pieces per write at most (a composite buffer with more would copy them into one). */
+    private static final int MAX_PIECES = 1024;
+
     private final AsyncFile file;
     private final int batchBytes;
     private final long syncBytes;
     private long unsynced;
-    private Buffer pending;
+    private boolean syncRunning;
+    private boolean syncWanted;
+    /** The pieces of the next write, referenced rather than copied (the file write gathers them). */
+    private CompositeByteBuf pending;
     private Future<Void> lastWrite = Future.succeededFuture();
 
     BatchingWriteStream(AsyncFile file, int batchBytes, long syncBytes) {
@@ -36,10 +45,12 @@ final class BatchingWriteStream implements WriteStream<Buffer> {
             return written(file.write(data), data.length());
         }
         if (pending == null) {
-            pending = Buffer.buffer(batchBytes + data.length());
+            pending = Unpooled.compositeBuffer(MAX_PIECES);
         }
-        pending.appendBuffer(data);
-        return pending.length() >= batchBytes ? flush() : Future.succeededFuture();
+        pending.addComponent(true, data.getByteBuf());
+        return pending.readableBytes() >= batchBytes || pending.numComponents() >= MAX_PIECES
+                ? flush()
+                : Future.succeededFuture();
     }
 
     @Override
@@ -50,7 +61,7 @@ final class BatchingWriteStream implements WriteStream<Buffer> {
     /** Writes what is pending; completes once every write so far has reached the file (they complete in order). */
     Future<Void> flush() {
         if (pending != null) {
-            Buffer batch = pending;
+            Buffer batch = Buffer.buffer(pending);
             pending = null;
             written(file.write(batch), batch.length());
         }
@@ -62,17 +73,35 @@ final class BatchingWriteStream implements WriteStream<Buffer> {
         unsynced += bytes;
         if (unsynced >= syncBytes) {
             unsynced = 0;
-            // best effort and in the background: a failing disk fails the writes and the commit's fsync;
-            // the file may be closed by the time the write completes
-            write.onSuccess(v -> {
-                try {
-                    file.flush();
-                } catch (IllegalStateException closed) {
-                    // nothing left to flush early
-                }
-            });
+            write.onSuccess(v -> syncSoon());
         }
         return write;
+    }
+
+    /**
+     * Best effort and in the background (a failing disk fails the writes and the commit's fsync). At most
+     * one flush runs at a time: flushes queued behind each other only wait on the disk, and one that
+     * starts later covers everything written before it.
+     */
+    private void syncSoon() {
+        if (syncRunning) {
+            syncWanted = true;
+            return;
+        }
+        Future<Void> sync;
+        try {
+            sync = file.flush();
+        } catch (IllegalStateException closed) {
+            return; // the chunk is done: the commit syncs what is left
+        }
+        syncRunning = true;
+        sync.onComplete(ar -> {
+            syncRunning = false;
+            if (syncWanted) {
+                syncWanted = false;
+                syncSoon();
+            }
+        });
     }
 
     @Override
