@@ -7,6 +7,7 @@ import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.repository.ImageRepositoryRepository;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
 /** Reading and unlinking blobs of a repository. */
@@ -14,16 +15,17 @@ import jakarta.enterprise.context.ApplicationScoped;
 public class BlobService {
     private final ImageRepositoryRepository repositories;
     private final BlobRepository blobs;
+    private final Pool sql;
 
-    public BlobService(ImageRepositoryRepository repositories, BlobRepository blobs) {
+    public BlobService(ImageRepositoryRepository repositories, BlobRepository blobs, Pool sql) {
         this.repositories = repositories;
         this.blobs = blobs;
+        this.sql = sql;
     }
 
     /** The blob as linked in the repository, or {@code BLOB_UNKNOWN}. */
     public Uni<Blob> find(RepositoryName name, Digest digest) {
-        return Panache.withSession(() -> repositories.findByName(name.value())
-                .chain(repo -> repo == null ? Uni.createFrom().nullItem() : blobs.findLinked(repo.id, digest.toString())))
+        return blobs.findLinked(sql, name.value(), digest.toString())
                 .onItem().ifNull().failWith(() -> new RegistryException(OciError.BLOB_UNKNOWN,
                         "blob " + digest + " is unknown to repository " + name));
     }

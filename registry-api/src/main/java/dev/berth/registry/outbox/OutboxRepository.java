@@ -2,6 +2,8 @@ package dev.berth.registry.outbox;
 
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 
@@ -21,5 +23,13 @@ public class OutboxRepository implements PanacheRepositoryBase<OutboxEvent, Long
         e.mediaType = mediaType;
         e.occurredAt = OffsetDateTime.now();
         return persist(e).replaceWithVoid();
+    }
+
+    /** {@link #append} on the reactive SQL client, in the transaction of {@code sql}. */
+    public Uni<Void> append(SqlClient sql, String type, String repository, String digest, String tag, String mediaType) {
+        return sql.preparedQuery("insert into outbox (event_type, repository, digest, tag, media_type, occurred_at) "
+                + "values ($1, $2, $3, $4, $5, $6)")
+                .execute(Tuple.of(type, repository, digest, tag, mediaType, OffsetDateTime.now()))
+                .replaceWithVoid();
     }
 }

@@ -4,6 +4,8 @@ import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.outbox.OutboxRepository;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 
@@ -35,6 +37,18 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
                         ? Uni.createFrom().voidItem()
                         : outbox.append(RegistryEvent.REPOSITORY_CREATED, name, null, null, null))
                 .chain(() -> findByName(name));
+    }
+
+    /**
+     * Creates the repository on the reactive SQL client, with its {@code repository.created} event, in
+     * the transaction of {@code sql}; nothing if it exists (also when another replica just created it).
+     */
+    public Uni<Void> createIfMissing(SqlClient sql, String name) {
+        return sql.preparedQuery("insert into repository (name) values ($1) on conflict (name) do nothing")
+                .execute(Tuple.of(name))
+                .chain(rows -> rows.rowCount() == 0
+                        ? Uni.createFrom().voidItem()
+                        : outbox.append(sql, RegistryEvent.REPOSITORY_CREATED, name, null, null, null));
     }
 
     /** One page of repository names in byte order, after {@code last}. */

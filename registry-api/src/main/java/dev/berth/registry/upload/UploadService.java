@@ -9,7 +9,6 @@ import dev.berth.core.storage.StorageKey;
 import dev.berth.registry.blob.BlobRepository;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
-import dev.berth.registry.repository.ImageRepository;
 import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.route.Responses;
 import io.quarkus.hibernate.reactive.panache.Panache;
@@ -19,6 +18,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.util.UUID;
@@ -40,13 +41,15 @@ public class UploadService {
     private final UploadSessionRepository sessions;
     private final BlobRepository blobs;
     private final BlobStore store;
+    private final Pool sql;
 
     public UploadService(ImageRepositoryRepository repositories, UploadSessionRepository sessions,
-            BlobRepository blobs, BlobStore store) {
+            BlobRepository blobs, BlobStore store, Pool sql) {
         this.repositories = repositories;
         this.sessions = sessions;
         this.blobs = blobs;
         this.store = store;
+        this.sql = sql;
     }
 
     /** A chunk as it arrives: the body, its announced length (-1 if unknown) and {@code Content-Range}. */
@@ -93,29 +96,41 @@ public class UploadService {
      */
     public Uni<UploadSession> start(RepositoryName name, boolean trackSha512) {
         UUID id = UUID.randomUUID();
-        return Panache.withTransaction(() -> repositories.getOrCreate(name.value())
-                .chain(repo -> Responses.uni(store.beginUpload(id.toString())).chain(handle -> {
-                    UploadSession s = new UploadSession();
-                    s.id = id;
-                    s.repositoryId = repo.id;
-                    s.storageHandle = handle;
-                    s.committedSize = 0;
-                    s.hashState = trackSha512 ? ResumableDigester.freshWithSha512().exportState() : null;
-                    s.createdAt = OffsetDateTime.now();
-                    s.updatedAt = s.createdAt;
-                    return sessions.persist(s);
-                })));
+        return Responses.uni(store.beginUpload(id.toString())).chain(handle -> {
+            UploadSession s = new UploadSession();
+            s.id = id;
+            s.storageHandle = handle;
+            s.committedSize = 0;
+            s.hashState = trackSha512 ? ResumableDigester.freshWithSha512().exportState() : null;
+            s.createdAt = OffsetDateTime.now();
+            s.updatedAt = s.createdAt;
+            // one statement when the repository exists (every upload after its first)
+            return sessions.insertInto(sql, name.value(), s)
+                    .chain(inserted -> inserted ? Uni.createFrom().item(true)
+                            : sql.withTransaction(tx -> repositories.createIfMissing(tx, name.value())
+                                    .chain(() -> sessions.insertInto(tx, name.value(), s))))
+                    .map(inserted -> {
+                        if (!inserted) {
+                            // deleted again between the two statements
+                            throw new RegistryException(OciError.NAME_UNKNOWN, "repository " + name + " was just deleted");
+                        }
+                        return s;
+                    })
+                    .onFailure().call(() -> Responses.uni(store.abortUpload(handle))
+                            .onFailure().recoverWithNull());
+        });
     }
 
     public Uni<UploadSession> status(RepositoryName name, UUID id) {
-        return Panache.withSession(() -> repositories.findByName(name.value())
-                .chain(repo -> sessions.findById(id).map(s -> owned(repo, s, id))));
+        return sessions.findOwned(sql, name.value(), id).map(s -> owned(s, id));
     }
 
     /** Appends one chunk ({@code PATCH}) and returns the session with its new size. */
     public Uni<UploadSession> append(RepositoryName name, UUID id, Chunk chunk) {
-        return Panache.withTransaction(() -> lockOwned(name, id)
-                .chain(session -> write(session, chunk)).map(written -> written.session()));
+        return sql.withTransaction(tx -> lockOwned(tx, name, id)
+                .chain(session -> write(session, chunk))
+                .call(written -> sessions.saveProgress(tx, written.session()))
+                .map(Written::session));
     }
 
     /**
@@ -123,7 +138,7 @@ public class UploadService {
      * match discards the upload entirely: nothing of it becomes a blob.
      */
     public Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk) {
-        return Panache.withTransaction(() -> lockOwned(name, id)
+        return sql.withTransaction(tx -> lockOwned(tx, name, id)
                 .chain(session -> lastChunk == null
                         ? Uni.createFrom().item(new Written(session, ResumableDigester.restore(session.hashState)))
                         : write(session, lastChunk))
@@ -132,17 +147,15 @@ public class UploadService {
                     if (!actual.equals(expected)) {
                         LOG.infof("Upload %s to %s discarded: digest %s does not match the content (%s, %d bytes)", id,
                                 name, expected, actual, session.committedSize);
-                        return sessions.discard(session)
+                        return sessions.delete(tx, id)
                                 .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))
                                 .replaceWith(Committed.MISMATCH);
                     }
                     return Responses.uni(store.commitUpload(session.storageHandle, session.committedSize, expected))
-                            .chain(key -> blobs.upsert(expected.toString(), session.committedSize, key.path())
-                                    .chain(() -> blobs.storageKeyOf(expected.toString()))
+                            .chain(key -> blobs.recordUpload(tx, expected.toString(), session.committedSize, key.path(),
+                                            session.repositoryId, id)
                                     // the digest was stored before under another key: this copy goes
-                                    .map(recorded -> new Committed(true, key.path().equals(recorded) ? null : key)))
-                            .call(() -> blobs.link(session.repositoryId, expected.toString()))
-                            .call(() -> sessions.discard(session));
+                                    .map(recorded -> new Committed(true, key.path().equals(recorded) ? null : key)));
                 })))
                 .call(committed -> committed.duplicate() == null ? Uni.createFrom().voidItem()
                         : discardDuplicate(id, expected, committed.duplicate()))
@@ -174,8 +187,8 @@ public class UploadService {
 
     /** Cancels an upload ({@code DELETE}). */
     public Uni<Void> cancel(RepositoryName name, UUID id) {
-        return Panache.withTransaction(() -> lockOwned(name, id)
-                .chain(session -> sessions.discard(session)
+        return sql.withTransaction(tx -> lockOwned(tx, name, id)
+                .chain(session -> sessions.delete(tx, id)
                         .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))));
     }
 
@@ -272,13 +285,12 @@ public class UploadService {
                 }));
     }
 
-    private Uni<UploadSession> lockOwned(RepositoryName name, UUID id) {
-        return repositories.findByName(name.value())
-                .chain(repo -> sessions.lockForWrite(id).map(s -> owned(repo, s, id)));
+    private Uni<UploadSession> lockOwned(SqlConnection tx, RepositoryName name, UUID id) {
+        return sessions.lockOwned(tx, name.value(), id).map(s -> owned(s, id));
     }
 
-    private static UploadSession owned(ImageRepository repo, UploadSession session, UUID id) {
-        if (repo == null || session == null || session.repositoryId != repo.id) {
+    private static UploadSession owned(UploadSession session, UUID id) {
+        if (session == null) {
             throw new RegistryException(OciError.BLOB_UPLOAD_UNKNOWN, "upload " + id + " is unknown to this repository");
         }
         return session;

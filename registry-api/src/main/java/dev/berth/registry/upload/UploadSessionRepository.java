@@ -1,53 +1,101 @@
 package dev.berth.registry.upload;
 
 import dev.berth.registry.error.RegistryException;
-import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.UUID;
-import org.hibernate.LockMode;
 
-/** Upload sessions; writers take the row lock so that one chunk at a time lands on an upload. */
+/**
+ * Upload sessions; writers take the row lock so that one chunk at a time lands on an upload.
+ *
+ * <p>Plain SQL on the reactive PostgreSQL client rather than Hibernate: an upload is three or four
+ * requests of a few statements each, and Hibernate Reactive's session, persistence context and query
+ * plumbing were half of the event loop's CPU per small upload (JFR, 64 KiB layers). Each method takes
+ * the {@link SqlClient} of the caller's transaction, or the pool for a statement of its own.
+ */
 @ApplicationScoped
-public class UploadSessionRepository implements PanacheRepositoryBase<UploadSession, UUID> {
+public class UploadSessionRepository {
     private static final String LOCK_NOT_AVAILABLE = "55P03";
+    private static final String COLUMNS = "s.id, s.repository_id, s.storage_handle, s.committed_size, s.hash_state, "
+            + "s.created_at, s.updated_at";
 
     /**
-     * Locks the session row for the rest of the transaction without waiting. The lock dies with the
-     * database connection, so a replica killed mid-chunk never blocks the upload's next request.
-     * Returns {@code null} when the session does not exist.
+     * Inserts a new session into the repository named {@code repository}. Returns false, inserting
+     * nothing, when that repository does not exist; fills in the session's repository id otherwise.
      */
-    public Uni<UploadSession> lockForWrite(UUID id) {
-        // find() with UPGRADE_NOWAIT renders "for update nowait". Not a native select: on the request path
-        // those leak (Hibernate 7.2 caches a native select's plan under a key whose result mapping never
-        // equals the next call's, so every call adds a plan; a full plan cache then scans thousands of
-        // same-hash keys per look-up and evicts the HQL plans). Hot paths use HQL, find() and native
-        // statements without results (executeUpdate), whose plans are cached once.
-        return getSession()
-                .chain(s -> s.find(UploadSession.class, id, LockMode.UPGRADE_NOWAIT))
+    public Uni<Boolean> insertInto(SqlClient sql, String repository, UploadSession session) {
+        return sql.preparedQuery("insert into upload_session (id, repository_id, storage_handle, committed_size, "
+                + "hash_state, created_at, updated_at) select $1, r.id, $3, $4, $5, $6, $6 from repository r "
+                + "where r.name = $2 returning repository_id")
+                .execute(Tuple.of(session.id, repository, session.storageHandle, session.committedSize,
+                        session.hashState, session.createdAt))
+                .map(rows -> {
+                    if (rows.rowCount() == 0) {
+                        return false;
+                    }
+                    session.repositoryId = rows.iterator().next().getLong(0);
+                    return true;
+                });
+    }
+
+    /** The session if it belongs to the repository named {@code repository}, else {@code null}. */
+    public Uni<UploadSession> findOwned(SqlClient sql, String repository, UUID id) {
+        return sql.preparedQuery("select " + COLUMNS + " from upload_session s join repository r on r.id = s.repository_id "
+                + "where s.id = $1 and r.name = $2")
+                .execute(Tuple.of(id, repository)).map(UploadSessionRepository::single);
+    }
+
+    /**
+     * Locks the session row for the rest of the transaction without waiting, if it belongs to the
+     * repository named {@code repository}; else {@code null}. The lock dies with the database
+     * connection, so a replica killed mid-chunk never blocks the upload's next request.
+     */
+    public Uni<UploadSession> lockOwned(SqlClient sql, String repository, UUID id) {
+        return sql.preparedQuery("select " + COLUMNS + " from upload_session s join repository r on r.id = s.repository_id "
+                + "where s.id = $1 and r.name = $2 for update of s nowait")
+                .execute(Tuple.of(id, repository)).map(UploadSessionRepository::single)
                 .onFailure(UploadSessionRepository::isLockNotAvailable)
                 .transform(e -> RegistryException.rangeInvalid(
                         "upload " + id + " is being written by another request; retry once it has finished"));
     }
 
-    /**
-     * Deletes the session's row with a query instead of {@code Session.remove}: Hibernate Reactive's entity
-     * delete coordinator is shared by concurrent sessions and hands their continuations to each other's
-     * event loop (HR000069, seen when Jib finishes several uploads at once). The entity is detached first,
-     * so that changes made to it in this transaction are not flushed.
-     */
-    public Uni<Void> discard(UploadSession session) {
-        return getSession().invoke(s -> s.detach(session))
-                .chain(() -> delete("id", session.id)).replaceWithVoid();
+    /** Stores where the upload stands after a chunk: handle, size and hash state. */
+    public Uni<Void> saveProgress(SqlClient sql, UploadSession session) {
+        return sql.preparedQuery("update upload_session set storage_handle = $2, committed_size = $3, hash_state = $4, "
+                + "updated_at = $5 where id = $1")
+                .execute(Tuple.of(session.id, session.storageHandle, session.committedSize, session.hashState,
+                        session.updatedAt))
+                .replaceWithVoid();
+    }
+
+    public Uni<Void> delete(SqlClient sql, UUID id) {
+        return sql.preparedQuery("delete from upload_session where id = $1").execute(Tuple.of(id)).replaceWithVoid();
+    }
+
+    private static UploadSession single(RowSet<Row> rows) {
+        if (rows.rowCount() == 0) {
+            return null;
+        }
+        Row row = rows.iterator().next();
+        UploadSession s = new UploadSession();
+        s.id = row.getUUID("id");
+        s.repositoryId = row.getLong("repository_id");
+        s.storageHandle = row.getString("storage_handle");
+        s.committedSize = row.getLong("committed_size");
+        s.hashState = row.getString("hash_state");
+        s.createdAt = row.getOffsetDateTime("created_at");
+        s.updatedAt = row.getOffsetDateTime("updated_at");
+        return s;
     }
 
     private static boolean isLockNotAvailable(Throwable t) {
         for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c instanceof PgException pg && LOCK_NOT_AVAILABLE.equals(pg.getSqlState())
-                    || c instanceof jakarta.persistence.LockTimeoutException
-                    || c instanceof jakarta.persistence.PessimisticLockException
-                    || c.getMessage() != null && c.getMessage().contains("(" + LOCK_NOT_AVAILABLE + ")")) {
+            if (c instanceof PgException pg && LOCK_NOT_AVAILABLE.equals(pg.getSqlState())) {
                 return true;
             }
         }
