@@ -4,8 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import dev.berth.core.concurrent.SerialExecutor;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -26,25 +25,20 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     /** ... and resumed once the backlog is down to this. */
     static final long HASH_QUEUE_LOW = 2L << 20;
 
-    private static final Object END = new Object();
-
-    private record Piece(byte[] array, int offset, int length) {
-    }
-
     private final ReadStream<Buffer> source;
     private final ResumableDigester digester;
     private final long limit;
     private final Executor hashing;
     private final Executor callbacks;
 
-    private final Queue<Object> toHash = new ConcurrentLinkedQueue<>();
-    private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicLong backlog = new AtomicLong();
     private final AtomicBoolean waitingForHashing = new AtomicBoolean();
 
     // only touched on the stream's own thread
     private long count;
     private boolean pausedByConsumer;
+    /** The source delivered its end (ours may still wait for hashing): it must not be resumed again. */
+    private boolean sourceEnded;
     private Handler<Throwable> exceptionHandler;
     private Handler<Void> endHandler;
 
@@ -58,12 +52,12 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
         this.source = source;
         this.digester = digester;
         this.limit = limit;
-        this.hashing = hashing;
+        this.hashing = new SerialExecutor(hashing);
         this.callbacks = callbacks;
     }
 
     /**
-     * Hashes on {@code hashing} (a worker pool; one task at a time per stream) and calls back the
+     * Hashes on {@code hashing} (a worker pool; one piece at a time per stream, in order) and calls back the
      * consumer through {@code callbacks} (the Vert.x context the body arrives on).
      */
     public static DigestingReadStream offloaded(ReadStream<Buffer> source, ResumableDigester digester, long limit,
@@ -108,12 +102,15 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     private void hashLater(Buffer buffer, int n) {
         // inbound HTTP data arrives in heap buffers that nobody writes to again: hash them in place
         ByteBuf bytes = buffer.getByteBuf();
-        Piece piece = bytes.hasArray()
-                ? new Piece(bytes.array(), bytes.arrayOffset() + bytes.readerIndex(), bytes.readableBytes())
-                : new Piece(buffer.getBytes(), 0, n);
-        toHash.add(piece);
+        byte[] array = bytes.hasArray() ? bytes.array() : buffer.getBytes();
+        int offset = bytes.hasArray() ? bytes.arrayOffset() + bytes.readerIndex() : 0;
         long behind = backlog.addAndGet(n);
-        drainSoon();
+        hashing.execute(() -> {
+            digester.update(array, offset, n);
+            if (backlog.addAndGet(-n) <= HASH_QUEUE_LOW && waitingForHashing.compareAndSet(true, false)) {
+                callbacks.execute(this::hashingCaughtUp);
+            }
+        });
         if (behind > HASH_QUEUE_HIGH && !waitingForHashing.get()) {
             waitingForHashing.set(true);
             source.pause();
@@ -124,34 +121,8 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
         }
     }
 
-    private void drainSoon() {
-        if (draining.compareAndSet(false, true)) {
-            hashing.execute(this::drain);
-        }
-    }
-
-    /** Runs on the hashing executor, never on two threads at once. */
-    private void drain() {
-        do {
-            Object item;
-            while ((item = toHash.poll()) != null) {
-                if (item == END) {
-                    callbacks.execute(this::ended);
-                    continue;
-                }
-                Piece piece = (Piece) item;
-                digester.update(piece.array(), piece.offset(), piece.length());
-                long behind = backlog.addAndGet(-piece.length());
-                if (behind <= HASH_QUEUE_LOW && waitingForHashing.compareAndSet(true, false)) {
-                    callbacks.execute(this::hashingCaughtUp);
-                }
-            }
-            draining.set(false);
-        } while (!toHash.isEmpty() && draining.compareAndSet(false, true));
-    }
-
     private void hashingCaughtUp() {
-        if (!pausedByConsumer) {
+        if (!pausedByConsumer && !sourceEnded) {
             source.resume();
         }
     }
@@ -165,14 +136,18 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> pause() {
         pausedByConsumer = true;
-        source.pause();
+        if (!sourceEnded) {
+            source.pause();
+        }
         return this;
     }
 
     @Override
     public ReadStream<Buffer> resume() {
         pausedByConsumer = false;
-        if (!waitingForHashing.get()) {
+        // a consumer that gives up early (a failed write) resumes us to drain the rest of the body; an
+        // HTTP request that has been read to its end refuses that
+        if (!waitingForHashing.get() && !sourceEnded) {
             source.resume();
         }
         return this;
@@ -181,7 +156,7 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> fetch(long amount) {
         pausedByConsumer = false;
-        if (!waitingForHashing.get()) {
+        if (!waitingForHashing.get() && !sourceEnded) {
             source.fetch(amount);
         }
         return this;
@@ -190,9 +165,10 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> endHandler(Handler<Void> handler) {
         this.endHandler = handler;
+        // the end waits behind the pieces still being hashed
         source.endHandler(handler == null ? null : v -> {
-            toHash.add(END);
-            drainSoon();
+            sourceEnded = true;
+            hashing.execute(() -> callbacks.execute(this::ended));
         });
         return this;
     }

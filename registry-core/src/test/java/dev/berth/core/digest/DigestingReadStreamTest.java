@@ -10,12 +10,16 @@ import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class DigestingReadStreamTest {
 
     /** Hands its buffers to the handler as soon as one is set, then ends; enough for one pass-through. */
-    private static final class ListStream implements ReadStream<Buffer> {
+    private static class ListStream implements ReadStream<Buffer> {
         private final List<Buffer> buffers;
         private Handler<Void> endHandler;
 
@@ -81,6 +85,72 @@ class DigestingReadStreamTest {
         assertThat(stream.count()).isEqualTo(data.length);
         assertThat(passed.toByteArray()).isEqualTo(data);
         assertThat(digester.digest(DigestAlgorithm.SHA256)).isEqualTo(Digest.compute(DigestAlgorithm.SHA256, data));
+    }
+
+    @Test
+    void offloadedHashingSignalsTheEndOnlyOnceEveryPieceIsHashed() throws Exception {
+        ExecutorService hashing = Executors.newFixedThreadPool(2);
+        ExecutorService callbacks = Executors.newSingleThreadExecutor();
+        try {
+            // more than the hashing backlog allowed before the source is paused
+            byte[] data = new byte[(int) DigestingReadStream.HASH_QUEUE_HIGH + (3 << 20) + 5];
+            new Random(12).nextBytes(data);
+            Buffer whole = Buffer.buffer(data);
+            List<Buffer> parts = new ArrayList<>();
+            for (int at = 0; at < data.length; at += 65536) {
+                parts.add(whole.slice(at, Math.min(data.length, at + 65536)));
+            }
+            ResumableDigester digester = ResumableDigester.fresh();
+            CompletableFuture<Digest> digestAtEnd = new CompletableFuture<>();
+            DigestingReadStream stream = DigestingReadStream.offloaded(new ListStream(parts), digester, data.length,
+                    hashing, callbacks);
+            stream.endHandler(v -> digestAtEnd.complete(digester.digest(DigestAlgorithm.SHA256)));
+            stream.handler(b -> {
+            });
+
+            assertThat(digestAtEnd.get(20, TimeUnit.SECONDS)).isEqualTo(Digest.compute(DigestAlgorithm.SHA256, data));
+            assertThat(stream.count()).isEqualTo(data.length);
+        } finally {
+            hashing.shutdownNow();
+            callbacks.shutdownNow();
+        }
+    }
+
+    @Test
+    void aSourceReadToItsEndIsNotResumedWhileHashingCatchesUp() {
+        // an HTTP request read to its end throws on resume(); a consumer whose write failed resumes us
+        List<Runnable> held = new ArrayList<>();
+        ListStream body = new ListStream(List.of(Buffer.buffer(new byte[1000]))) {
+            boolean ended;
+
+            @Override
+            public ReadStream<Buffer> endHandler(Handler<Void> handler) {
+                return super.endHandler(handler == null ? null : v -> {
+                    ended = true;
+                    handler.handle(v);
+                });
+            }
+
+            @Override
+            public ReadStream<Buffer> resume() {
+                if (ended) {
+                    throw new IllegalStateException("Request has already been read");
+                }
+                return this;
+            }
+        };
+        ResumableDigester digester = ResumableDigester.fresh();
+        DigestingReadStream stream = DigestingReadStream.offloaded(body, digester, 1000, held::add, Runnable::run);
+        List<String> events = new ArrayList<>();
+        stream.endHandler(v -> events.add("end"));
+        stream.handler(b -> events.add("piece"));
+
+        stream.pause();
+        stream.resume();
+        assertThat(events).containsExactly("piece");
+        held.forEach(Runnable::run);
+        assertThat(events).containsExactly("piece", "end");
+        assertThat(digester.digest(DigestAlgorithm.SHA256)).isEqualTo(Digest.compute(DigestAlgorithm.SHA256, new byte[1000]));
     }
 
     @Test

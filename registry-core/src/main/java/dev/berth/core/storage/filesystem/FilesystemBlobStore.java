@@ -4,10 +4,10 @@ import dev.berth.core.digest.Digest;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.StorageException;
 import dev.berth.core.storage.StorageKey;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.file.AsyncFile;
 import io.vertx.core.file.OpenOptions;
 import io.vertx.core.streams.ReadStream;
 import java.io.IOException;
@@ -21,6 +21,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Comparator;
 import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.stream.Stream;
 
 /**
@@ -31,9 +32,9 @@ import java.util.stream.Stream;
 public class FilesystemBlobStore implements BlobStore {
     /** Bytes of a body that may wait for the disk before the socket is paused (Vert.x' default is 128 KiB). */
     static final int WRITE_QUEUE_BYTES = 4 << 20;
-    /** Body pieces are gathered into file writes of at least this size (see {@link BatchingWriteStream}). */
+    /** Body pieces are gathered into file writes of at least this size (see {@link FileChunkWriter}). */
     static final int WRITE_BATCH_BYTES = 1 << 20;
-    /** A large body is flushed to disk every this many bytes while it arrives (see {@link BatchingWriteStream}). */
+    /** A large body is flushed to disk every this many bytes while it arrives (see {@link FileChunkWriter}). */
     static final long WRITE_SYNC_BYTES = 16L << 20;
 
     private final Vertx vertx;
@@ -82,24 +83,34 @@ public class FilesystemBlobStore implements BlobStore {
     @Override
     public Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk) {
         Path file = resolve(new StorageKey(handle));
-        return vertx.fileSystem()
-                .open(file.toString(), new OpenOptions().setRead(false).setWrite(true).setCreate(false))
-                .recover(err -> Future.failedFuture(mapError("cannot open upload " + handle, err)))
-                .compose(asyncFile -> {
-                    asyncFile.setWritePos(offset);
-                    asyncFile.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
+        Context context = vertx.getOrCreateContext();
+        return blocking(() -> FileChannel.open(file, StandardOpenOption.WRITE), "cannot open upload " + handle)
+                .compose(channel -> {
                     // no fsync per chunk: a killed process loses nothing (page cache), and commit syncs
                     // the whole file once before it becomes a blob
-                    BatchingWriteStream batches = new BatchingWriteStream(asyncFile, WRITE_BATCH_BYTES, WRITE_SYNC_BYTES);
-                    return chunk.pipe().endOnComplete(false).to(batches)
-                            .compose(v -> batches.flush())
-                            .map(v -> asyncFile.getWritePos() - offset)
-                            .transform(ar -> asyncFile.close().transform(closed -> ar.succeeded()
+                    FileChunkWriter writer = new FileChunkWriter(context, onWorker(context), channel, offset,
+                            WRITE_BATCH_BYTES, WRITE_QUEUE_BYTES, WRITE_SYNC_BYTES);
+                    Future<Long> written = chunk.pipe().endOnComplete(false).to(writer)
+                            .compose(v -> writer.end())
+                            .map(v -> writer.accepted());
+                    return written.transform(ar -> writer.settled()
+                            .compose(v -> blocking(() -> {
+                                channel.close();
+                                return null;
+                            }, "cannot close upload " + handle))
+                            .transform(closed -> ar.succeeded()
                                     ? Future.succeededFuture(new ChunkWritten(handle, ar.result()))
-                                    : discardPartialChunk(file, offset)
-                                            .transform(ignored -> Future.failedFuture(
-                                                    mapError("cannot write upload " + handle, ar.cause())))));
+                                    : discardPartialChunk(file, offset).transform(ignored -> Future.failedFuture(
+                                            mapError("cannot write upload " + handle, ar.cause())))));
                 });
+    }
+
+    /** The worker pool as an executor, for tasks started from {@code context}. */
+    private static Executor onWorker(Context context) {
+        return task -> context.executeBlocking(() -> {
+            task.run();
+            return null;
+        }, false);
     }
 
     /**
