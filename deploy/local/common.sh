@@ -11,6 +11,10 @@ PG_PORT=${BERTH_PG_PORT:-5433}
 HTTP_PORT=${BERTH_HTTP_PORT:-5000}
 TOKEN_PORT=${BERTH_TOKEN_PORT:-5001}
 KC_PORT=${BERTH_KEYCLOAK_PORT:-8180}
+# JVM options of registry-api (split at spaces). The heap bound keeps the process near 0.35 GiB: unbounded,
+# the JVM takes a quarter of the machine's memory and fills it with the garbage of large uploads.
+API_JAVA_OPTS=${BERTH_API_JAVA_OPTS:--Xmx256m}
+read -r -a API_JAVA_ARGS <<< "$API_JAVA_OPTS"
 
 RUN_DIR=$DATA_DIR/run
 LOG_DIR=$DATA_DIR/logs
