@@ -6,6 +6,7 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.persistence.LockModeType;
 import java.util.Collection;
 import java.util.List;
 import java.util.UUID;
@@ -65,16 +66,23 @@ public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
 
     /**
      * Of the given digests, those linked in the repository, with their blob rows locked against a
-     * concurrent sweep until the transaction ends.
+     * concurrent sweep until the transaction ends ({@code for share}).
+     *
+     * <p>HQL with a lock mode, not a native select: Hibernate ORM 7.2 / Hibernate Reactive 3.2 cache a new
+     * query plan for every native select they run (the plan's key holds a result mapping that never equals
+     * the next call's, whatever the mapping: typed, entity, untyped or a named {@code @SqlResultSetMapping}),
+     * so a native select on a path every push takes fills the plan cache within a few thousand requests;
+     * then every look-up scans thousands of same-hash keys and the HQL plans are evicted. Native statements
+     * without results ({@code executeUpdate}) are cached once and are fine.
      */
     public Uni<List<Blob>> lockLinked(long repositoryId, Collection<String> digests) {
         if (digests.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        return getSession().chain(s -> s.createNativeQuery(
-                "select b.* from blob b where b.digest in (:digests) and exists (select 1 from repository_blob l "
-                        + "where l.digest = b.digest and l.repository_id = :repo) for share of b",
-                Blob.class).setParameter("digests", digests).setParameter("repo", repositoryId).getResultList());
+        return getSession().chain(s -> s.createSelectionQuery("from Blob b where b.digest in :digests and exists "
+                + "(select 1 from RepositoryBlob l where l.digest = b.digest and l.repositoryId = :repo)", Blob.class)
+                .setParameter("digests", digests).setParameter("repo", repositoryId)
+                .setLockMode(LockModeType.PESSIMISTIC_READ).getResultList());
     }
 
     /** Links a blob into a repository; linking twice is harmless. */

@@ -30,7 +30,7 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
 
     private Uni<ImageRepository> create(String name) {
         return getSession()
-                // a statement without results: its plan is cached once (see UploadSessionRepository#lockForWrite)
+                // a statement without results: its plan is cached once (see BlobRepository#lockLinked)
                 .chain(s -> s.createNativeQuery("insert into repository (name) values (:name) on conflict (name) do nothing")
                         .setParameter("name", name).executeUpdate())
                 .chain(created -> created == 0

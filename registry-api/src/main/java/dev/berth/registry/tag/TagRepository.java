@@ -39,7 +39,7 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                         }));
     }
 
-    /** HQL, not a native select, on this hot path: see UploadSessionRepository#lockForWrite. */
+    /** HQL, not a native select, on this hot path: see BlobRepository#lockLinked. */
     private Uni<Long> lockedManifestId(long repositoryId, String tag) {
         return getSession().chain(s -> s.createSelectionQuery(
                 "from RepositoryTag t where t.repositoryId = :repo and t.name = :name", RepositoryTag.class)
