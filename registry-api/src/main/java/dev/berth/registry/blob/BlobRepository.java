@@ -68,12 +68,14 @@ public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
      * Of the given digests, those linked in the repository, with their blob rows locked against a
      * concurrent sweep until the transaction ends ({@code for share}).
      *
-     * <p>HQL with a lock mode, not a native select: Hibernate ORM 7.2 / Hibernate Reactive 3.2 cache a new
-     * query plan for every native select they run (the plan's key holds a result mapping that never equals
-     * the next call's, whatever the mapping: typed, entity, untyped or a named {@code @SqlResultSetMapping}),
-     * so a native select on a path every push takes fills the plan cache within a few thousand requests;
-     * then every look-up scans thousands of same-hash keys and the HQL plans are evicted. Native statements
-     * without results ({@code executeUpdate}) are cached once and are fine.
+     * <p>HQL with a lock mode (same SQL), like the rest of the Hibernate request path: Hibernate ORM 7.2 /
+     * Hibernate Reactive 3.2 cache a new query plan for every native select with single-valued parameters
+     * they execute (the plan's key holds a result mapping that never equals the next call's, whatever the
+     * mapping: typed, entity, untyped or a named {@code @SqlResultSetMapping}), so such a select on a busy
+     * path fills the plan cache within a few thousand requests; then every look-up scans thousands of
+     * same-hash keys and the HQL plans are evicted. (A native select with a list parameter, as this one was,
+     * is never cached, so it did not leak.) Native statements without results ({@code executeUpdate}) are
+     * cached once and are fine. {@code QueryPlanCacheTest} checks that pushes add no plans.
      */
     public Uni<List<Blob>> lockLinked(long repositoryId, Collection<String> digests) {
         if (digests.isEmpty()) {
