@@ -15,14 +15,15 @@ import org.junit.jupiter.api.Test;
  * Guards against a slow leak that made every request slower the longer the registry ran: Hibernate ORM
  * 7.2 caches a new query plan for every native select it executes (the plan key's result mapping never
  * equals the next call's), so one native select on the push path added a plan per push, and after a few
- * thousand pushes plan look-ups scanned thousands of same-hash keys. Pushing images must not add plans.
+ * thousand pushes plan look-ups scanned thousands of same-hash keys. Pushing, pulling and listing (tags,
+ * catalog) must not add plans.
  */
 @QuarkusTest
 class QueryPlanCacheTest {
     private static final String NATIVE_SELECT_PLAN_KEY = "org.hibernate.query.sql.spi.SelectInterpretationsKey";
 
     @Test
-    void pushingAndPullingImagesAddsNoQueryPlanPerRequest() throws Exception {
+    void pushingPullingAndListingAddNoQueryPlanPerRequest() throws Exception {
         String repo = uniqueRepo("plans");
         pushAndPull(repo, 0, 3); // whatever the first requests of a kind cache once
         long before = liveInstances(NATIVE_SELECT_PLAN_KEY);
@@ -39,6 +40,8 @@ class QueryPlanCacheTest {
             putManifest(repo, "t" + i, MediaTypes.OCI_MANIFEST, manifest).then().statusCode(201);
             given().accept(MediaTypes.OCI_MANIFEST).get("/v2/" + repo + "/manifests/t" + i).then().statusCode(200);
             given().head("/v2/" + repo + "/manifests/" + Digest.sha256Of(manifest)).then().statusCode(200);
+            given().get("/v2/" + repo + "/tags/list?n=10").then().statusCode(200);
+            given().get("/v2/_catalog?n=10").then().statusCode(200);
         }
     }
 

@@ -4,18 +4,22 @@ import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.outbox.OutboxRepository;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Repositories by name; creation is race-free across replicas (insert ... on conflict do nothing). */
 @ApplicationScoped
 public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRepository, Long> {
     private final OutboxRepository outbox;
+    private final Pool sql;
 
-    public ImageRepositoryRepository(OutboxRepository outbox) {
+    public ImageRepositoryRepository(OutboxRepository outbox, Pool sql) {
         this.outbox = outbox;
+        this.sql = sql;
     }
 
     public Uni<ImageRepository> findByName(String name) {
@@ -51,11 +55,18 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
                         : outbox.append(sql, RegistryEvent.REPOSITORY_CREATED, name, null, null, null));
     }
 
-    /** One page of repository names in byte order, after {@code last}. */
+    /**
+     * One page of repository names in byte order, after {@code last}: on the reactive SQL client, as a
+     * native select through Hibernate would add a query plan per call (see BlobRepository#lockLinked).
+     */
     public Uni<List<String>> namesAfter(String last, int limit) {
-        return getSession().chain(s -> s.createNativeQuery(
-                "select name from repository where name collate \"C\" > :last order by name collate \"C\" limit :limit",
-                String.class).setParameter("last", last == null ? "" : last).setParameter("limit", limit)
-                .getResultList());
+        return sql.preparedQuery("select name from repository where name collate \"C\" > $1 "
+                + "order by name collate \"C\" limit $2")
+                .execute(Tuple.of(last == null ? "" : last, limit))
+                .map(rows -> {
+                    List<String> names = new ArrayList<>(rows.rowCount());
+                    rows.forEach(row -> names.add(row.getString(0)));
+                    return names;
+                });
     }
 }

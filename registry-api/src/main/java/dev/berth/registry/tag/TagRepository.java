@@ -2,12 +2,20 @@ package dev.berth.registry.tag;
 
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
+import java.util.ArrayList;
 import java.util.List;
 
 @ApplicationScoped
 public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long> {
+    private final Pool sql;
+
+    public TagRepository(Pool sql) {
+        this.sql = sql;
+    }
 
     /**
      * Points the tag at the manifest, creating or moving it (last writer wins), and tells whether an existing
@@ -56,13 +64,19 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                 .map(updated -> old != manifestId);
     }
 
-    /** Tag names in byte order after {@code last}, at most {@code limit}. */
+    /**
+     * Tag names in byte order after {@code last}, at most {@code limit}: on the reactive SQL client, as a
+     * native select through Hibernate would add a query plan per call (see BlobRepository#lockLinked).
+     */
     public Uni<List<String>> namesAfter(long repositoryId, String last, int limit) {
-        return getSession().chain(s -> s.createNativeQuery(
-                "select name from tag where repository_id = :repo and name collate \"C\" > :last "
-                        + "order by name collate \"C\" limit :limit", String.class)
-                .setParameter("repo", repositoryId).setParameter("last", last == null ? "" : last)
-                .setParameter("limit", limit).getResultList());
+        return sql.preparedQuery("select name from tag where repository_id = $1 and name collate \"C\" > $2 "
+                + "order by name collate \"C\" limit $3")
+                .execute(Tuple.of(repositoryId, last == null ? "" : last, limit))
+                .map(rows -> {
+                    List<String> names = new ArrayList<>(rows.rowCount());
+                    rows.forEach(row -> names.add(row.getString(0)));
+                    return names;
+                });
     }
 
     public Uni<List<String>> namesOf(long manifestId) {
