@@ -1,8 +1,8 @@
 package dev.berth.registry.blob;
 
+import dev.berth.registry.sql.SqlRows;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
-import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -25,17 +25,13 @@ public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
                 + "join repository_blob l on l.digest = b.digest join repository r on r.id = l.repository_id "
                 + "where b.digest = $1 and r.name = $2")
                 .execute(Tuple.of(digest, repository))
-                .map(rows -> {
-                    if (rows.rowCount() == 0) {
-                        return null;
-                    }
-                    Row row = rows.iterator().next();
+                .map(rows -> SqlRows.firstOrNull(rows, row -> {
                     Blob blob = new Blob();
                     blob.digest = row.getString("digest");
                     blob.size = row.getLong("size");
                     blob.storageKey = row.getString("storage_key");
                     return blob;
-                });
+                }));
     }
 
     /**

@@ -2,13 +2,13 @@ package dev.berth.registry.repository;
 
 import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.outbox.OutboxRepository;
+import dev.berth.registry.sql.SqlRows;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
 import java.util.List;
 
 /** Repositories by name; creation is race-free across replicas (insert ... on conflict do nothing). */
@@ -63,10 +63,6 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
         return sql.preparedQuery("select name from repository where name collate \"C\" > $1 "
                 + "order by name collate \"C\" limit $2")
                 .execute(Tuple.of(last == null ? "" : last, limit))
-                .map(rows -> {
-                    List<String> names = new ArrayList<>(rows.rowCount());
-                    rows.forEach(row -> names.add(row.getString(0)));
-                    return names;
-                });
+                .map(SqlRows::strings);
     }
 }

@@ -1,12 +1,12 @@
 package dev.berth.registry.tag;
 
+import dev.berth.registry.sql.SqlRows;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
-import java.util.ArrayList;
 import java.util.List;
 
 @ApplicationScoped
@@ -72,11 +72,7 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
         return sql.preparedQuery("select name from tag where repository_id = $1 and name collate \"C\" > $2 "
                 + "order by name collate \"C\" limit $3")
                 .execute(Tuple.of(repositoryId, last == null ? "" : last, limit))
-                .map(rows -> {
-                    List<String> names = new ArrayList<>(rows.rowCount());
-                    rows.forEach(row -> names.add(row.getString(0)));
-                    return names;
-                });
+                .map(SqlRows::strings);
     }
 
     public Uni<List<String>> namesOf(long manifestId) {

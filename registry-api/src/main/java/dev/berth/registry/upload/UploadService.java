@@ -240,13 +240,13 @@ public class UploadService {
         });
     }
 
+    /** Bodies announced smaller than this are hashed where they arrive (a thread hand-off costs more). */
+    private static final long OFFLOAD_HASHING_BYTES = 1 << 20;
+
     /**
      * Hashes the body on a worker thread while the event loop receives it and the store writes it: on a
      * large upload, SHA-256 would otherwise be a third of the event loop's work.
      */
-    /** Bodies announced smaller than this are hashed where they arrive (a thread hand-off costs more). */
-    private static final long OFFLOAD_HASHING_BYTES = 1 << 20;
-
     private static DigestingReadStream digesting(Chunk chunk, ResumableDigester digester) {
         Context context = Vertx.currentContext();
         boolean small = chunk.contentLength() >= 0 && chunk.contentLength() < OFFLOAD_HASHING_BYTES;

@@ -1,9 +1,9 @@
 package dev.berth.registry.upload;
 
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgException;
@@ -47,7 +47,7 @@ public class UploadSessionRepository {
     public Uni<UploadSession> findOwned(SqlClient sql, String repository, UUID id) {
         return sql.preparedQuery("select " + COLUMNS + " from upload_session s join repository r on r.id = s.repository_id "
                 + "where s.id = $1 and r.name = $2")
-                .execute(Tuple.of(id, repository)).map(UploadSessionRepository::single);
+                .execute(Tuple.of(id, repository)).map(rows -> SqlRows.firstOrNull(rows, UploadSessionRepository::session));
     }
 
     /**
@@ -58,7 +58,7 @@ public class UploadSessionRepository {
     public Uni<UploadSession> lockOwned(SqlClient sql, String repository, UUID id) {
         return sql.preparedQuery("select " + COLUMNS + " from upload_session s join repository r on r.id = s.repository_id "
                 + "where s.id = $1 and r.name = $2 for update of s nowait")
-                .execute(Tuple.of(id, repository)).map(UploadSessionRepository::single)
+                .execute(Tuple.of(id, repository)).map(rows -> SqlRows.firstOrNull(rows, UploadSessionRepository::session))
                 .onFailure(UploadSessionRepository::isLockNotAvailable)
                 .transform(e -> RegistryException.rangeInvalid(
                         "upload " + id + " is being written by another request; retry once it has finished"));
@@ -77,11 +77,7 @@ public class UploadSessionRepository {
         return sql.preparedQuery("delete from upload_session where id = $1").execute(Tuple.of(id)).replaceWithVoid();
     }
 
-    private static UploadSession single(RowSet<Row> rows) {
-        if (rows.rowCount() == 0) {
-            return null;
-        }
-        Row row = rows.iterator().next();
+    private static UploadSession session(Row row) {
         UploadSession s = new UploadSession();
         s.id = row.getUUID("id");
         s.repositoryId = row.getLong("repository_id");

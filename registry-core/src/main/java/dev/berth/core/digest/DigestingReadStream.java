@@ -1,10 +1,10 @@
 package dev.berth.core.digest;
 
+import dev.berth.core.concurrent.SerialExecutor;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
-import dev.berth.core.concurrent.SerialExecutor;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -28,6 +28,7 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     private final ReadStream<Buffer> source;
     private final ResumableDigester digester;
     private final long limit;
+    /** One piece at a time, in order, on a worker; {@code null} to hash where the body arrives. */
     private final Executor hashing;
     private final Executor callbacks;
 
@@ -42,17 +43,21 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     private Handler<Throwable> exceptionHandler;
     private Handler<Void> endHandler;
 
-    /** Hashes on the thread the body arrives on. @param limit the most bytes accepted, or a negative value for no limit */
+    /**
+     * Hashes on the thread the body arrives on.
+     *
+     * @param limit the most bytes accepted, or a negative value for no limit
+     */
     public DigestingReadStream(ReadStream<Buffer> source, ResumableDigester digester, long limit) {
-        this(source, digester, limit, Runnable::run, Runnable::run);
+        this(source, digester, limit, null, null);
     }
 
     private DigestingReadStream(ReadStream<Buffer> source, ResumableDigester digester, long limit,
-            Executor hashing, Executor callbacks) {
+            SerialExecutor hashing, Executor callbacks) {
         this.source = source;
         this.digester = digester;
         this.limit = limit;
-        this.hashing = new SerialExecutor(hashing);
+        this.hashing = hashing;
         this.callbacks = callbacks;
     }
 
@@ -62,7 +67,7 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
      */
     public static DigestingReadStream offloaded(ReadStream<Buffer> source, ResumableDigester digester, long limit,
             Executor hashing, Executor callbacks) {
-        return new DigestingReadStream(source, digester, limit, hashing, callbacks);
+        return new DigestingReadStream(source, digester, limit, new SerialExecutor(hashing), callbacks);
     }
 
     /** Bytes passed through so far (the digester may still be catching up until the end is signalled). */
@@ -104,6 +109,10 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
         ByteBuf bytes = buffer.getByteBuf();
         byte[] array = bytes.hasArray() ? bytes.array() : buffer.getBytes();
         int offset = bytes.hasArray() ? bytes.arrayOffset() + bytes.readerIndex() : 0;
+        if (hashing == null) {
+            digester.update(array, offset, n);
+            return;
+        }
         long behind = backlog.addAndGet(n);
         hashing.execute(() -> {
             digester.update(array, offset, n);
@@ -168,7 +177,11 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
         // the end waits behind the pieces still being hashed
         source.endHandler(handler == null ? null : v -> {
             sourceEnded = true;
-            hashing.execute(() -> callbacks.execute(this::ended));
+            if (hashing == null) {
+                ended();
+            } else {
+                hashing.execute(() -> callbacks.execute(this::ended));
+            }
         });
         return this;
     }
