@@ -227,7 +227,7 @@ public class UploadService {
         }
         ResumableDigester digester = ResumableDigester.restore(session.hashState);
         DigestingReadStream digesting = digesting(chunk, digester);
-        return Responses.uni(store.writeChunk(session.storageHandle, offset, digesting)).map(result -> {
+        return Responses.uni(store.writeChunk(session.storageHandle, offset, digesting, chunk.contentLength())).map(result -> {
             if (chunk.contentLength() >= 0 && digesting.count() != chunk.contentLength()) {
                 throw new RegistryException(OciError.SIZE_INVALID, "chunk announced " + chunk.contentLength()
                         + " bytes but carried " + digesting.count());

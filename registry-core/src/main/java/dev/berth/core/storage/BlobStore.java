@@ -34,6 +34,16 @@ public interface BlobStore {
     Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk);
 
     /**
+     * {@link #writeChunk(String, long, ReadStream)} for a chunk whose size the client announced
+     * ({@code Content-Length}), {@code length} {@code -1} when it did not. A driver may use the size to
+     * stream the chunk to its backend without staging it (S3: one {@code PutObject}); it must fail the
+     * write when the stream carries another number of bytes.
+     */
+    default Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk, long length) {
+        return writeChunk(handle, offset, chunk);
+    }
+
+    /**
      * Turns the first {@code size} bytes of the upload into the blob {@code digest} and returns where the
      * blob now lives. If the blob is stored already the upload is discarded (one copy per digest).
      */

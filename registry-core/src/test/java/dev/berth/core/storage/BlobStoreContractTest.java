@@ -104,6 +104,18 @@ public abstract class BlobStoreContractTest {
         return await(context, () -> store.writeChunk(handle, offset, TestStreams.of(context, chunk)));
     }
 
+    /** Writes a chunk whose length the client announced ({@code Content-Length}), as most pushes do. */
+    protected ChunkWritten writeAnnounced(BlobStore store, String handle, long offset, byte[] chunk) throws Exception {
+        return writeAnnounced(store, handle, offset, chunk, chunk.length);
+    }
+
+    /** Writes {@code chunk} announced as {@code length} bytes (a client that sends another number of bytes). */
+    protected ChunkWritten writeAnnounced(BlobStore store, String handle, long offset, byte[] chunk, long length)
+            throws Exception {
+        Context context = vertx.getOrCreateContext();
+        return await(context, () -> store.writeChunk(handle, offset, TestStreams.of(context, chunk), length));
+    }
+
     protected byte[] read(BlobStore store, StorageKey key, long offset, long length) throws Exception {
         Context context = vertx.getOrCreateContext();
         return await(context, () -> store.read(key, offset, length).compose(s -> TestStreams.readAll(context, s)));
@@ -159,6 +171,54 @@ public abstract class BlobStoreContractTest {
         StorageKey key = await(() -> committer.commitUpload(last, data.length, Digest.sha256Of(data)));
         assertThat(read(newStore(), key, 0, data.length)).isEqualTo(data);
         assertThat(read(newStore(), key, MIB - 3, 4 * MIB)).isEqualTo(Arrays.copyOfRange(data, MIB - 3, MIB - 3 + 4 * MIB));
+    }
+
+    /**
+     * Chunks of announced length, each on another replica: a large first chunk (more than S3's part
+     * minimum), a small one, one exactly a part, continued by announced and unannounced chunks.
+     */
+    @Test
+    void announcedChunksContinuedByOtherReplicas() throws Exception {
+        int[][] uploads = {{6 * MIB + 5, MIB, 5 * MIB + 1, 3}, {100_000, 6 * MIB, 17}, {PART, 2 * MIB}, {3 * MIB}};
+        for (int[] sizes : uploads) {
+            byte[] data = random(Arrays.stream(sizes).sum());
+            String handle = upload(newStore(), newId());
+            long offset = 0;
+            for (int i = 0; i < sizes.length; i++) {
+                byte[] chunk = Arrays.copyOfRange(data, (int) offset, (int) offset + sizes[i]);
+                // the last chunk of the first upload comes without a length
+                boolean announced = !(sizes == uploads[0] && i == sizes.length - 1);
+                ChunkWritten w = announced ? writeAnnounced(newStore(), handle, offset, chunk)
+                        : write(newStore(), handle, offset, chunk);
+                assertThat(w.bytesWritten()).isEqualTo(sizes[i]);
+                handle = w.handle();
+                offset += sizes[i];
+            }
+            String last = handle;
+            BlobStore committer = newStore();
+            StorageKey key = await(() -> committer.commitUpload(last, data.length, Digest.sha256Of(data)));
+            assertThat(read(newStore(), key, 0, data.length)).as("upload of %s", Arrays.toString(sizes)).isEqualTo(data);
+        }
+    }
+
+    /** An announced chunk whose client goes away leaves the upload as it was; the retry completes it. */
+    @Test
+    void announcedChunkRetriedAfterTheClientWentAway() throws Exception {
+        byte[] data = random(6 * MIB + 10);
+        String handle = upload(newStore(), newId());
+        Context context = vertx.getOrCreateContext();
+        BlobStore replica = newStore();
+        assertThatThrownBy(() -> await(context, () -> replica.writeChunk(handle, 0,
+                TestStreams.failingAfter(context, 5, 3L * MIB), data.length))).isInstanceOf(ExecutionException.class);
+
+        ChunkWritten first = writeAnnounced(newStore(), handle, 0, Arrays.copyOf(data, 6 * MIB));
+        assertThatThrownBy(() -> await(context, () -> replica.writeChunk(first.handle(), 6 * MIB,
+                TestStreams.failingAfter(context, 6, 2L * MIB), 10))).isInstanceOf(ExecutionException.class);
+        ChunkWritten second = writeAnnounced(newStore(), first.handle(), 6 * MIB, Arrays.copyOfRange(data, 6 * MIB,
+                data.length));
+        BlobStore committer = newStore();
+        StorageKey key = await(() -> committer.commitUpload(second.handle(), data.length, Digest.sha256Of(data)));
+        assertThat(read(committer, key, 0, data.length)).isEqualTo(data);
     }
 
     @Test
@@ -263,6 +323,16 @@ public abstract class BlobStoreContractTest {
      */
     @Test
     void largeBlobIsStreamedWithBoundedHeap() throws Exception {
+        largeBlobStreamedWithBoundedHeap(false);
+    }
+
+    /** The same with the chunk's length announced, as a push with {@code Content-Length} sends it. */
+    @Test
+    void largeAnnouncedBlobIsStreamedWithBoundedHeap() throws Exception {
+        largeBlobStreamedWithBoundedHeap(true);
+    }
+
+    private void largeBlobStreamedWithBoundedHeap(boolean announced) throws Exception {
         long size = (1L << 30) + 12_345;
         long seed = 7;
         MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
@@ -293,7 +363,7 @@ public abstract class BlobStoreContractTest {
         sampler.start();
         ChunkWritten w;
         try {
-            w = await(context, () -> store.writeChunk(handle, 0, source));
+            w = await(context, () -> store.writeChunk(handle, 0, source, announced ? size : -1));
         } finally {
             sampler.interrupt();
             sampler.join(10_000);
@@ -312,8 +382,8 @@ public abstract class BlobStoreContractTest {
 
         long offset = 512L * MIB + 4321;
         assertThat(read(store, key, offset, 100_000)).isEqualTo(TestStreams.generated(seed, offset, 100_000));
-        System.out.printf("%s: %d byte blob streamed in and out, peak heap growth %d MiB%n", getClass().getSimpleName(),
-                size, peak[0] / MIB);
+        System.out.printf("%s: %d byte blob (length %s) streamed in and out, peak heap growth %d MiB%n",
+                getClass().getSimpleName(), size, announced ? "announced" : "unknown", peak[0] / MIB);
         assertThat(peak[0]).as("heap growth while streaming a %d byte blob", size).isLessThan(128L * MIB);
         await(() -> store.delete(key));
     }

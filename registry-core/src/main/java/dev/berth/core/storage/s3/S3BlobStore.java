@@ -52,10 +52,12 @@ import software.amazon.awssdk.services.s3.presigner.S3Presigner;
  *
  * <p>Layout of the bucket:
  * <ul>
- * <li>{@code blobs/<upload-id>/data}: the blob. A multipart upload completes into it, nothing is copied;
- * an upload that never fills a part has no multipart upload: its first chunk writes this object itself
- * (a one-chunk blob is then in place), a later pending tail is copied here server-side at commit. The
- * registry records this key in PostgreSQL at commit; before that only the upload's handle knows it.</li>
+ * <li>{@code blobs/<upload-id>/data}: the blob. The upload's first chunk is written here directly: streamed
+ * with one {@code PutObject} when the client announced its length (the usual push: one request, no
+ * part buffer, nothing to assemble at commit), else when it stays smaller than a part. A multipart upload
+ * completes into it, nothing is copied; a large first chunk becomes its part 1 by a server-side copy;
+ * an upload of small chunks only gets its pending tail copied here server-side at commit. The registry
+ * records this key in PostgreSQL at commit; before that only the upload's handle knows it.</li>
  * <li>{@code uploads/<upload-id>/pending/<offset>}: the pending tail of an upload, the bytes after its
  * last complete part (fewer than one part, since S3 parts but the last must be at least 5 MiB). Deleted
  * at commit and abort.</li>
@@ -70,6 +72,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(S3BlobStore.class.getName());
     /** S3 allows part numbers 1 to 10000. */
     static final int MAX_PARTS = 10_000;
+    /** The largest object one {@code PutObject} may store (5 GiB). */
+    static final long MAX_OBJECT_PUT = 5L << 30;
 
     private final Vertx vertx;
     private final S3Settings settings;
@@ -175,6 +179,11 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
 
     @Override
     public Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk) {
+        return writeChunk(handle, offset, chunk, -1);
+    }
+
+    @Override
+    public Future<ChunkWritten> writeChunk(String handle, long offset, ReadStream<Buffer> chunk, long length) {
         S3UploadHandle state;
         try {
             state = S3UploadHandle.parse(handle);
@@ -189,7 +198,52 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
             return Future.failedFuture(new StorageException("upload " + state.id() + " reached S3's limit of "
                     + MAX_PARTS + " parts; raise registry.storage.s3.part-size for larger blobs", null, true));
         }
-        return new ChunkWriter(this, vertx.getOrCreateContext(), state, chunk, settings.partSize()).run();
+        if (length > 0 && length <= MAX_OBJECT_PUT && state.size() == 0 && !state.hasMultipart()) {
+            return putFirstChunk(state, chunk, length);
+        }
+        Context context = vertx.getOrCreateContext();
+        if (state.tailInBlob() && state.tail() >= S3Settings.MIN_PART_SIZE) {
+            // a large first chunk: it becomes part 1 by a server-side copy instead of a trip through memory
+            chunk.pause();
+            return promoteTail(state).compose(
+                    promoted -> new ChunkWriter(this, context, promoted, chunk, settings.partSize()).run());
+        }
+        return new ChunkWriter(this, context, state, chunk, settings.partSize()).run();
+    }
+
+    /**
+     * The first chunk of an upload, of announced length: streamed as it arrives into the blob's own
+     * object with one {@code PutObject}, no part buffer, no multipart upload. A blob uploaded in one
+     * request (the usual push) is then in place at commit, which only checks its ETag. A later chunk
+     * turns this object into part 1 of a multipart upload ({@link #promoteTail}).
+     */
+    private Future<ChunkWritten> putFirstChunk(S3UploadHandle state, ReadStream<Buffer> chunk, long length) {
+        ReadStreamRequestBody body = new ReadStreamRequestBody(vertx.getOrCreateContext(), chunk, length);
+        return call("cannot store upload " + state.id(), () -> s3.putObject(b -> b.bucket(bucket()).key(state.key())
+                .contentLength(length).contentType("application/octet-stream"), body))
+                // a client that went away is the chunk's failure, not storage's
+                .recover(err -> Future.failedFuture(body.bodyFailure() != null ? body.bodyFailure() : err))
+                .map(r -> new ChunkWritten(state.withTail(length, S3UploadHandle.normalizeEtag(r.eTag()), true).encode(),
+                        body.received()));
+    }
+
+    /**
+     * Starts the multipart upload of {@code state}, whose bytes are all in the blob's object (a first
+     * chunk of at least S3's minimum part size), and copies that object server-side as its part 1, on the
+     * condition that it still has the ETag the handle recorded. The object stays as it is until the
+     * multipart upload completes, so the old handle stays valid if this chunk fails.
+     */
+    Future<S3UploadHandle> promoteTail(S3UploadHandle state) {
+        return startMultipart(state).compose(started -> call("cannot continue upload " + state.id(),
+                () -> s3.uploadPartCopy(b -> b.sourceBucket(bucket()).sourceKey(state.key())
+                        .destinationBucket(bucket()).destinationKey(state.key())
+                        .uploadId(started.multipartId()).partNumber(started.nextPart())
+                        .copySourceIfMatch("\"" + state.tailEtag() + "\"")))
+                .recover(err -> Future.failedFuture(S3Errors.status(err) == 412
+                        ? tailChanged(state, "another ETag", "continued")
+                        : err))
+                .map(r -> started.withPart(state.tail(),
+                        S3UploadHandle.normalizeEtag(r.copyPartResult().eTag()))));
     }
 
     /** Stores {@code size} bytes of {@code bytes} as part {@code number}; returns the part's ETag. */

@@ -23,9 +23,10 @@ import java.util.regex.Pattern;
  * beyond come from an attempt that failed and are overwritten or ignored</li>
  * <li>{@code done}: bytes in the completed parts</li>
  * <li>{@code tail}, {@code tag}: size and ETag of the pending tail object (bytes after the completed parts,
- * fewer than one part), 0 and empty when there is none</li>
+ * fewer than one part unless the first chunk wrote it), 0 and empty when there is none</li>
  * <li>{@code at}: {@code blob} when the tail was written by the upload's first chunk straight to {@code key}
- * (then a small blob is already in place at commit), absent when it is {@code uploads/<id>/pending/<size>}</li>
+ * (then a one-chunk blob is already in place at commit; such a tail may be up to 5 GiB), absent when it is
+ * {@code uploads/<id>/pending/<size>}</li>
  * <li>{@code chain}: a hash over the ETags of the completed parts, checked at commit, so that a part
  * overwritten behind the registry's back fails the commit instead of corrupting the blob</li>
  * </ul>

@@ -145,7 +145,8 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         for (int i = 0; i < blobs; i++) {
             byte[] data = random(64 * 1024);
             String handle = upload(store, newId());
-            ChunkWritten w = write(store, handle, 0, data);
+            // half of them with Content-Length (skopeo, curl), half without
+            ChunkWritten w = i % 2 == 0 ? writeAnnounced(store, handle, 0, data) : write(store, handle, 0, data);
             await(() -> store.commitUpload(w.handle(), data.length, Digest.sha256Of(data)));
         }
         long micros = (System.nanoTime() - start) / 1000 / blobs;
@@ -330,6 +331,55 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         raw.putObject(b -> b.bucket(bucket).key(state.tailKey()), AsyncRequestBody.fromBytes(random(1000))).join();
         assertThatThrownBy(() -> write(store, w.handle(), 1000, random(10)))
                 .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+    }
+
+    /** A first chunk of announced length goes straight into the blob's object; a next chunk copies it into part 1. */
+    @Test
+    void aLargeAnnouncedFirstChunkIsStreamedIntoPlace() throws Exception {
+        byte[] data = random(6 * MIB + 2 * MIB + 5);
+        String id = newId();
+        ChunkWritten first = writeAnnounced(s3Store(), upload(s3Store(), id), 0, Arrays.copyOf(data, 6 * MIB));
+        S3UploadHandle inPlace = S3UploadHandle.parse(first.handle());
+        assertThat(inPlace.hasMultipart()).isFalse();
+        assertThat(inPlace.tailInBlob()).isTrue();
+        assertThat(inPlace.tail()).isEqualTo(6 * MIB);
+        assertThat(multipartUploads(inPlace.key())).isEmpty();
+        assertThat(pendingObjects(id)).isEmpty();
+
+        ChunkWritten second = writeAnnounced(s3Store(), first.handle(), 6 * MIB, Arrays.copyOfRange(data, 6 * MIB,
+                data.length));
+        S3UploadHandle state = S3UploadHandle.parse(second.handle());
+        assertThat(state.hasMultipart()).isTrue();
+        assertThat(state.nextPart()).isEqualTo(2);
+        assertThat(state.done()).isEqualTo(6 * MIB);
+        assertThat(state.tail()).isEqualTo(2 * MIB + 5);
+        // the blob's object is still the first chunk until the commit completes the multipart upload
+        assertThat(read(s3Store(), new StorageKey(state.key()), 0, 6 * MIB)).isEqualTo(Arrays.copyOf(data, 6 * MIB));
+        StorageKey key = await(() -> s3Store().commitUpload(second.handle(), data.length, Digest.sha256Of(data)));
+        assertThat(read(s3Store(), key, 0, data.length)).isEqualTo(data);
+        assertThat(multipartUploads(state.key())).isEmpty();
+        assertThat(pendingObjects(id)).isEmpty();
+    }
+
+    @Test
+    void aLargeFirstChunkChangedBehindTheRegistryStopsTheUpload() throws Exception {
+        ChunkWritten first = writeAnnounced(s3Store(), upload(s3Store(), newId()), 0, random(6 * MIB));
+        S3UploadHandle state = S3UploadHandle.parse(first.handle());
+        raw.putObject(b -> b.bucket(bucket).key(state.key()), AsyncRequestBody.fromBytes(random(6 * MIB))).join();
+        assertThatThrownBy(() -> writeAnnounced(s3Store(), first.handle(), 6 * MIB, random(10)))
+                .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+    }
+
+    /** A body that ends before its announced length fails the chunk (S3 would store a short object otherwise). */
+    @Test
+    void anAnnouncedChunkThatEndsEarlyFails() throws Exception {
+        byte[] data = random(2 * MIB);
+        String handle = upload(s3Store(), newId());
+        assertThatThrownBy(() -> writeAnnounced(s3Store(), handle, 0, Arrays.copyOf(data, MIB), data.length))
+                .hasCauseInstanceOf(StorageException.class).hasMessageContaining("announced " + data.length);
+        ChunkWritten w = writeAnnounced(s3Store(), handle, 0, data);
+        StorageKey key = await(() -> s3Store().commitUpload(w.handle(), data.length, Digest.sha256Of(data)));
+        assertThat(read(s3Store(), key, 0, data.length)).isEqualTo(data);
     }
 
     @Test
