@@ -302,6 +302,14 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                     + " bytes, expected " + size, null, false));
         }
         StorageKey key = new StorageKey(state.key());
+        if (size > 0 && !state.hasMultipart() && state.tailInBlob()) {
+            // the blob is in place: checking it and clearing the leftovers of failed chunks do not depend
+            // on each other, so they run side by side (one S3 round trip less per blob pushed in one request)
+            Future<Void> checked = checkInPlace(state)
+                    .recover(err -> S3Errors.isNotFound(err) ? alreadyCompleted(state, err) : Future.failedFuture(err));
+            Future<Void> cleared = cleanUpAfterCommit(state, "");
+            return Future.all(checked, cleared).transform(ar -> checked.map(key));
+        }
         Future<Void> completed;
         if (size == 0) {
             completed = commitEmpty(state);
@@ -314,12 +322,17 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         }
         return completed
                 .recover(err -> S3Errors.isNotFound(err) ? alreadyCompleted(state, err) : Future.failedFuture(err))
-                .compose(v -> cleanUp(state, state.multipartId()).otherwise(err -> {
-                    LOG.log(System.Logger.Level.WARNING, "Upload {0} committed, but its pending objects stay: {1}", state.id(),
-                            err.getMessage());
-                    return null;
-                }))
+                .compose(v -> cleanUpAfterCommit(state, state.multipartId()))
                 .map(v -> key);
+    }
+
+    /** {@link #cleanUp} at commit: a failure only leaves objects behind, it does not fail the commit. */
+    private Future<Void> cleanUpAfterCommit(S3UploadHandle state, String keep) {
+        return cleanUp(state, keep).otherwise(err -> {
+            LOG.log(System.Logger.Level.WARNING, "Upload {0} committed, but its pending objects stay: {1}", state.id(),
+                    err.getMessage());
+            return null;
+        });
     }
 
     /** S3 has no empty multipart upload: abort one (of a handle made before they started lazily), store an empty object. */
