@@ -1,7 +1,10 @@
 package dev.berth.registry.manifest;
 
+import dev.berth.registry.sql.SqlRows;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Collection;
 import java.util.List;
@@ -18,13 +21,27 @@ public class ManifestRepository implements PanacheRepositoryBase<Manifest, Long>
                 + "and t.name = ?2", repositoryId, tag).firstResult();
     }
 
+    /** A manifest row locked for its deletion. */
+    public record Locked(long id, String mediaType) {
+    }
+
     /**
-     * Locks the manifest row until the transaction ends: a concurrent push cannot point a new tag at it
-     * meanwhile (its foreign-key check waits), so the tags read after this are all the tags it has.
+     * The manifest {@code digest} of repository {@code repository}, its row locked until {@code tx} ends,
+     * or {@code null}. {@code FOR UPDATE}, so that a concurrent push's foreign-key check on a new tag
+     * waits and the tags read after this are all the tags it has; on the SQL client because HQL's
+     * PESSIMISTIC_WRITE is only {@code FOR NO KEY UPDATE} on PostgreSQL (which lets that check through),
+     * and a native select through Hibernate adds a query plan per call (see BlobRepository#lockLinked).
      */
-    public Uni<Void> lock(long manifestId) {
-        return getSession().chain(s -> s.createNativeQuery("select id from manifest where id = :id for update", Long.class)
-                .setParameter("id", manifestId).getResultList()).replaceWithVoid();
+    public Uni<Locked> lockByDigest(SqlClient tx, String repository, String digest) {
+        return tx.preparedQuery("select m.id, m.media_type from manifest m join repository r on r.id = m.repository_id "
+                + "where r.name = $1 and m.digest = $2 for update of m")
+                .execute(Tuple.of(repository, digest))
+                .map(rows -> SqlRows.firstOrNull(rows, row -> new Locked(row.getLong(0), row.getString(1))));
+    }
+
+    /** Deletes a manifest; its tags and references go with it (on delete cascade). */
+    public Uni<Void> deleteById(SqlClient tx, long id) {
+        return tx.preparedQuery("delete from manifest where id = $1").execute(Tuple.of(id)).replaceWithVoid();
     }
 
     /** Of the given digests, those that are manifests of the repository. */

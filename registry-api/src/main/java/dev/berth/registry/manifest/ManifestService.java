@@ -20,6 +20,7 @@ import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.tag.TagRepository;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -40,9 +41,10 @@ public class ManifestService {
     private final OutboxRepository outbox;
     private final ObjectMapper mapper;
     private final ManifestCache cache;
+    private final Pool sql;
 
     public ManifestService(ImageRepositoryRepository repositories, ManifestRepository manifests, BlobRepository blobs,
-            TagRepository tags, OutboxRepository outbox, ObjectMapper mapper, ManifestCache cache) {
+            TagRepository tags, OutboxRepository outbox, ObjectMapper mapper, ManifestCache cache, Pool sql) {
         this.repositories = repositories;
         this.manifests = manifests;
         this.blobs = blobs;
@@ -50,6 +52,7 @@ public class ManifestService {
         this.outbox = outbox;
         this.mapper = mapper;
         this.cache = cache;
+        this.sql = sql;
     }
 
     /** What a successful push tells the client. */
@@ -186,32 +189,42 @@ public class ManifestService {
      * Deletes by tag (only the tag goes) or by digest (the manifest and every tag pointing at it).
      */
     public Uni<Void> delete(RepositoryName name, Reference reference) {
-        return Panache.withTransaction(() -> existingRepository(name).chain(repo -> {
-            if (reference instanceof Reference.ByTag t) {
-                return manifests.findByTag(repo.id, t.tag().value()).chain(m -> m == null
+        Uni<Deleted> deleted = reference instanceof Reference.ByTag t ? deleteTag(name, t) : deleteManifest(name, reference);
+        // committed: no replica may serve the deleted tags or manifest from the cache from now on
+        return deleted.chain(d -> cache.invalidate(name, d.tags(), d.digests()));
+    }
+
+    private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference) {
+        String tag = reference.tag().value();
+        return Panache.withTransaction(() -> existingRepository(name).chain(repo -> manifests.findByTag(repo.id, tag)
+                .chain(m -> m == null
                         ? Uni.createFrom().<Deleted>failure(unknown(name, reference))
-                        : tags.deleteTag(repo.id, t.tag().value())
-                                .chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(), m.digest,
-                                        t.tag().value(), m.mediaType))
-                                .replaceWith(new Deleted(List.of(t.tag().value()), List.of())));
-            }
-            return manifests.findByDigest(repo.id, reference.toString()).chain(m -> m == null
-                    ? Uni.createFrom().<Deleted>failure(unknown(name, reference))
-                    : manifests.lock(m.id).chain(() -> tags.namesOf(m.id)).chain(tagNames -> {
-                        Uni<Void> events = Uni.createFrom().voidItem();
-                        for (String tag : tagNames) {
-                            events = events.chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(),
-                                    m.digest, tag, m.mediaType));
-                        }
-                        // a query, not Session.remove: see UploadSessionRepository.discard (HR000069)
-                        return events.chain(() -> manifests.delete("id", m.id))
-                                .chain(() -> outbox.append(RegistryEvent.MANIFEST_DELETED, name.value(), m.digest, null,
+                        : tags.deleteTag(repo.id, tag)
+                                .chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(), m.digest, tag,
                                         m.mediaType))
-                                .replaceWith(new Deleted(tagNames, List.of(m.digest)));
-                    }));
-        }))
-                // committed: no replica may serve the deleted tags or manifest from the cache from now on
-                .chain(deleted -> cache.invalidate(name, deleted.tags(), deleted.digests()));
+                                .replaceWith(new Deleted(List.of(tag), List.of())))));
+    }
+
+    /** On the reactive SQL client: see {@link ManifestRepository#lockByDigest}. */
+    private Uni<Deleted> deleteManifest(RepositoryName name, Reference reference) {
+        String digest = reference.toString();
+        return sql.withTransaction(tx -> manifests.lockByDigest(tx, name.value(), digest).chain(m -> {
+            if (m == null) {
+                return repositories.exists(tx, name.value()).chain(exists -> Uni.createFrom().<Deleted>failure(
+                        exists ? unknown(name, reference) : nameUnknown(name)));
+            }
+            return tags.namesOf(tx, m.id()).chain(tagNames -> {
+                Uni<Void> events = Uni.createFrom().voidItem();
+                for (String tag : tagNames) {
+                    events = events.chain(() -> outbox.append(tx, RegistryEvent.TAG_DELETED, name.value(), digest, tag,
+                            m.mediaType()));
+                }
+                return events.chain(() -> manifests.deleteById(tx, m.id()))
+                        .chain(() -> outbox.append(tx, RegistryEvent.MANIFEST_DELETED, name.value(), digest, null,
+                                m.mediaType()))
+                        .replaceWith(new Deleted(tagNames, List.of(digest)));
+            });
+        }));
     }
 
     /** What a delete removed, for the cache invalidation after the commit. */
@@ -220,8 +233,11 @@ public class ManifestService {
 
     /** The repository, or {@code NAME_UNKNOWN}. */
     public Uni<ImageRepository> existingRepository(RepositoryName name) {
-        return repositories.findByName(name.value()).onItem().ifNull().failWith(() -> new RegistryException(
-                OciError.NAME_UNKNOWN, "repository " + name + " is not known to the registry"));
+        return repositories.findByName(name.value()).onItem().ifNull().failWith(() -> nameUnknown(name));
+    }
+
+    private static RegistryException nameUnknown(RepositoryName name) {
+        return new RegistryException(OciError.NAME_UNKNOWN, "repository " + name + " is not known to the registry");
     }
 
     private static RegistryException unknown(RepositoryName name, Reference reference) {

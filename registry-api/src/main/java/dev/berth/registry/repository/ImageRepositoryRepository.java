@@ -55,6 +55,12 @@ public class ImageRepositoryRepository implements PanacheRepositoryBase<ImageRep
                         : outbox.append(sql, RegistryEvent.REPOSITORY_CREATED, name, null, null, null));
     }
 
+    /** Whether the repository exists, in the transaction of {@code tx}. */
+    public Uni<Boolean> exists(SqlClient tx, String name) {
+        return tx.preparedQuery("select 1 from repository where name = $1").execute(Tuple.of(name))
+                .map(rows -> rows.rowCount() > 0);
+    }
+
     /**
      * One page of repository names in byte order, after {@code last}: on the reactive SQL client, as a
      * native select through Hibernate would add a query plan per call (see BlobRepository#lockLinked).

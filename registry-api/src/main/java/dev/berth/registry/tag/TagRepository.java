@@ -4,6 +4,7 @@ import dev.berth.registry.sql.SqlRows;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
@@ -75,10 +76,11 @@ public class TagRepository implements PanacheRepositoryBase<RepositoryTag, Long>
                 .map(SqlRows::strings);
     }
 
-    public Uni<List<String>> namesOf(long manifestId) {
-        return getSession().chain(s -> s.createSelectionQuery(
-                "select t.name from RepositoryTag t where t.manifestId = :m", String.class)
-                .setParameter("m", manifestId).getResultList());
+    /** The tags pointing at a manifest, in the transaction of {@code tx}. */
+    public Uni<List<String>> namesOf(SqlClient tx, long manifestId) {
+        return tx.preparedQuery("select name from tag where manifest_id = $1 order by name")
+                .execute(Tuple.of(manifestId))
+                .map(SqlRows::strings);
     }
 
     public Uni<Long> deleteTag(long repositoryId, String tag) {
