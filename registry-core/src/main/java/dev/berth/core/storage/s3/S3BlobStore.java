@@ -74,6 +74,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     static final int MAX_PARTS = 10_000;
     /** The largest object one {@code PutObject} may store (5 GiB). */
     static final long MAX_OBJECT_PUT = 5L << 30;
+    /** Upload requests smaller than this are sent without waiting for S3's {@code 100 Continue}. */
+    static final long EXPECT_CONTINUE_BYTES = 1L << 20;
 
     private final Vertx vertx;
     private final S3Settings settings;
@@ -109,6 +111,10 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
                 .forcePathStyle(settings.pathStyle())
+                // "Expect: 100-continue" costs a round trip per upload request before the body is sent (the
+                // SDK 2.57 default threshold is the same; pinned here):
+                // worth it only where a refusal would waste a large body
+                .serviceConfiguration(S3Configuration.builder().expectContinueThresholdInBytes(EXPECT_CONTINUE_BYTES).build())
                 // S3-compatible servers often lack the newer flexible checksums: send and expect them only
                 // where S3 requires them
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)

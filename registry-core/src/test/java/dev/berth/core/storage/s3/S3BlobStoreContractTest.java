@@ -127,6 +127,34 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         }
     }
 
+    /** Records whether each upload request (PutObject, UploadPart) went out with "Expect: 100-continue". */
+    static final class ExpectContinueRecorder implements ExecutionInterceptor {
+        final List<String> uploads = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void beforeTransmission(software.amazon.awssdk.core.interceptor.Context.BeforeTransmission context,
+                ExecutionAttributes attributes) {
+            String operation = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
+            if (operation.equals("PutObject") || operation.equals("UploadPart")) {
+                String length = context.httpRequest().firstMatchingHeader("Content-Length").orElse("?");
+                boolean expect = context.httpRequest().firstMatchingHeader("Expect").isPresent();
+                uploads.add(length + (expect ? " expect" : " direct"));
+            }
+        }
+    }
+
+    /** Small upload requests do not wait a round trip for "100 Continue"; large ones do. */
+    @Test
+    void onlyLargeUploadRequestsWaitForContinue() throws Exception {
+        ExpectContinueRecorder recorder = new ExpectContinueRecorder();
+        S3BlobStore store = track(new S3BlobStore(vertx, settings(bucket, true), List.of(recorder)));
+        byte[] small = random(64 * 1024);
+        writeAnnounced(store, upload(store, newId()), 0, small);
+        byte[] large = random(6 * MIB);
+        writeAnnounced(store, upload(store, newId()), 0, large);
+        assertThat(recorder.uploads).containsExactly(small.length + " direct", large.length + " expect");
+    }
+
     private S3BlobStore countingStore(RequestCounter counter) {
         S3BlobStore store = new S3BlobStore(vertx, settings(bucket, true), List.of(counter));
         track(store);
