@@ -111,9 +111,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
                 .region(Region.of(settings.region()))
                 .credentialsProvider(credentials)
                 .forcePathStyle(settings.pathStyle())
-                // "Expect: 100-continue" costs a round trip per upload request before the body is sent (the
-                // SDK 2.57 default threshold is the same; pinned here):
-                // worth it only where a refusal would waste a large body
+                // "Expect: 100-continue" costs a round trip per upload request before the body is sent: worth
+                // it only where a refusal would waste a large body (SDK 2.57's default too; pinned here)
                 .serviceConfiguration(S3Configuration.builder().expectContinueThresholdInBytes(EXPECT_CONTINUE_BYTES).build())
                 // S3-compatible servers often lack the newer flexible checksums: send and expect them only
                 // where S3 requires them
