@@ -157,9 +157,19 @@ public class FilesystemBlobStore implements BlobStore {
             } catch (FileAlreadyExistsException raced) {
                 // another replica committed the same digest first: keep one copy
             }
+            // the rename (and the blob's new directory) must survive a power loss before PostgreSQL records
+            // the blob: a synced file is not enough, its directory entries are in the directories
+            syncDirectory(blob.getParent());
+            syncDirectory(blob.getParent().getParent());
             deleteTree(upload.getParent());
             return blobKey;
         }, "cannot commit upload " + handle);
+    }
+
+    private static void syncDirectory(Path dir) throws IOException {
+        try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
     }
 
     @Override
