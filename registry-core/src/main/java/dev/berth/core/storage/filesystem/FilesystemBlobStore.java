@@ -147,7 +147,13 @@ public class FilesystemBlobStore implements BlobStore {
                 }
                 ch.force(true);
             }
-            Files.createDirectories(blob.getParent());
+            Path blobDir = blob.getParent();
+            // the directories about to be created need their own entries synced too
+            Path firstCreated = null;
+            for (Path dir = blobDir; dir != null && !Files.isDirectory(dir); dir = dir.getParent()) {
+                firstCreated = dir;
+            }
+            Files.createDirectories(blobDir);
             if (Files.exists(blob)) {
                 deleteTree(upload.getParent());
                 return blobKey;
@@ -157,10 +163,15 @@ public class FilesystemBlobStore implements BlobStore {
             } catch (FileAlreadyExistsException raced) {
                 // another replica committed the same digest first: keep one copy
             }
-            // the rename (and the blob's new directory) must survive a power loss before PostgreSQL records
+            // the rename (and the blob's new directories) must survive a power loss before PostgreSQL records
             // the blob: a synced file is not enough, its directory entries are in the directories
-            syncDirectory(blob.getParent());
-            syncDirectory(blob.getParent().getParent());
+            syncDirectory(blobDir);
+            for (Path dir = blobDir; firstCreated != null; dir = dir.getParent()) {
+                syncDirectory(dir.getParent());
+                if (dir.equals(firstCreated)) {
+                    break;
+                }
+            }
             deleteTree(upload.getParent());
             return blobKey;
         }, "cannot commit upload " + handle);
