@@ -6,7 +6,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-/** {@code registry.auth.*}: Docker token authentication of the /v2 API (off by default; see README). */
+/** {@code registry.auth.*}: Docker token authentication of the /v2 API (off by default; see docs/authentication.md). */
 @ConfigMapping(prefix = "registry.auth")
 public interface AuthConfig {
 

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
-/** Typed {@code registry.*} settings; each default here is the documented one (see README). */
+/** Typed {@code registry.*} settings; each default here is the documented one (docs/configuration.md). */
 @ConfigMapping(prefix = "registry")
 public interface RegistryConfig {
 
@@ -90,7 +90,7 @@ public interface RegistryConfig {
         int maxPageSize();
     }
 
-    /** The manifest cache (see README, "Manifest cache"). */
+    /** The manifest cache (see docs/storage-and-replicas.md, "Manifest cache"). */
     interface Cache {
         /**
          * {@code local} (embedded default: in-process, correct for a single registry-api only),

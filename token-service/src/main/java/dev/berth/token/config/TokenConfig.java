@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Typed {@code token.*} settings of token-service; each default here is the documented one (README). */
+/** Typed {@code token.*} settings of token-service; each default here is the documented one (docs/configuration.md). */
 @ConfigMapping(prefix = "token")
 public interface TokenConfig {
 
@@ -125,7 +125,7 @@ public interface TokenConfig {
     }
 
     interface Policy {
-        /** A YAML policy file replacing the built-in default policy (see README, "Access policy"). */
+        /** A YAML policy file replacing the built-in default policy (see docs/authentication.md, "Access policy"). */
         Optional<Path> file();
     }
 

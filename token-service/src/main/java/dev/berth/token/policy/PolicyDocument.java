@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The policy file (YAML). See {@code default-policy.yaml} and the README section "Access policy".
+ * The policy file (YAML). See {@code default-policy.yaml} and docs/authentication.md, "Access policy".
  */
 @JsonIgnoreProperties(ignoreUnknown = false)
 public class PolicyDocument {
