@@ -38,53 +38,50 @@ public class ManifestRepository {
     }
 
     /*
-     * A push in one statement, so one round trip and one transaction: the repository (created with its
-     * repository.created event if missing), the required blobs locked FOR SHARE (a garbage collection that
-     * deletes one waits for this commit and then sees the manifest, or deleted it before and the push is
-     * refused), the child manifests, the manifest with its references, the tag, and the outbox rows. The
-     * writes happen only if every required blob is linked with the size its descriptor says and every
-     * child manifest is present ("verdict").
-     *
-     * The tag's upsert moves it only to another manifest; xmax <> 0 on its returned row means the row
-     * existed (ON CONFLICT ... DO UPDATE locked it), i.e. the tag moved and caches must forget its old
-     * value. That holds also when another push created the tag after this statement's snapshot.
+     * A push in one statement, so one round trip and one transaction:
+     *   r0  the repository if it exists; rn creates it (with its repository.created event) if missing and the
+     *       push is accepted; r is whichever of the two there is
+     *   f   the required blobs linked in the repository, locked FOR SHARE: a garbage collection that deletes
+     *       one waits for this commit and then sees the manifest (or deleted it before, and the push is refused)
+     *   c   the child manifests present in the repository
+     *   v   the verdict: every required blob linked with the size its descriptor says, every child present;
+     *       nothing is written unless it holds
+     *   e   the manifest if stored already, i inserts it otherwise (with its references: refs); p is either
+     *   t   the tag upsert: it moves the tag only to another manifest, and xmax <> 0 on its returned row means the
+     *       row existed (ON CONFLICT ... DO UPDATE locked it), i.e. the tag moved and caches must forget its old
+     *       value; that holds also when another push created the tag after this statement's snapshot
+     *   ev  the outbox rows, in order
+     * Longer than the client's default limit for cached prepared statements: see sql.PoolCreator.
      */
-    private static final String PUSH = "with repo_old as (select id from repository where name = $1), "
-            + "wanted as (select w.digest, w.size from unnest($9::text[], $10::int8[]) as w(digest, size)), "
-            + "found as materialized (select b.digest, b.size from blob b where b.digest = any($9::text[]) "
-            + "and exists (select 1 from repository_blob l where l.digest = b.digest "
-            + "and l.repository_id = (select id from repo_old)) for share of b), "
-            + "children as (select m.digest from manifest m where m.repository_id = (select id from repo_old) "
-            + "and m.digest = any($11::text[])), "
-            + "verdict as (select not exists (select 1 from wanted w left join found f on f.digest = w.digest "
-            + "where f.digest is null or f.size <> w.size) and not exists (select 1 from unnest($11::text[]) c(digest) "
-            + "where c.digest not in (select digest from children)) as ok), "
-            + "repo_new as (insert into repository (name) select $1::text where (select ok from verdict) "
-            + "and not exists (select 1 from repo_old) on conflict (name) do nothing returning id), "
-            + "repo as (select id from repo_old union all select id from repo_new), "
-            + "existing as (select id from manifest where repository_id = (select id from repo_old) and digest = $2 "
-            + "and (select ok from verdict)), "
-            + "inserted as (insert into manifest (repository_id, digest, media_type, artifact_type, subject_digest, "
-            + "annotations, size, payload) select r.id, $2::text, $3::text, $4::text, $5::text, $6::text, $7::int8, "
-            + "$8::bytea from repo r where (select ok from verdict) and not exists (select 1 from existing) "
-            + "on conflict (repository_id, digest) do nothing returning id), "
-            + "pushed as (select id from existing union all select id from inserted), "
-            + "refs as (insert into manifest_reference (manifest_id, digest, kind) select i.id, x.digest, x.kind "
-            + "from inserted i, unnest($12::text[], $13::text[]) as x(digest, kind)), "
-            + "tagged as (insert into tag (repository_id, name, manifest_id) select r.id, $14::text, p.id "
-            + "from repo r, pushed p where $14::text is not null on conflict (repository_id, name) do update "
-            + "set manifest_id = excluded.manifest_id, updated_at = now() where tag.manifest_id <> excluded.manifest_id "
-            + "returning xmax <> 0 as moved), "
-            + "events as (insert into outbox (event_type, repository, digest, tag, media_type) "
-            + "select e.type, $1::text, e.digest, e.tag, e.media_type from ("
-            + "select 1 as ord, '" + RegistryEvent.REPOSITORY_CREATED + "'::text as type, null::text as digest, "
-            + "null::text as tag, null::text as media_type from repo_new "
-            + "union all select 2, '" + RegistryEvent.MANIFEST_PUSHED + "', $2::text, null, $3::text from inserted "
-            + "union all select 3, '" + RegistryEvent.TAG_UPDATED + "', $2::text, $14::text, $3::text from pushed "
-            + "where $14::text is not null) e order by e.ord) "
-            + "select (select ok from verdict), exists (select 1 from pushed), (select array_agg(digest) from found), "
-            + "(select array_agg(size) from found), (select array_agg(digest) from children), "
-            + "coalesce((select bool_or(moved) from tagged), false)";
+    private static final String PUSH = """
+            with r0 as (select id from repository where name = $1),
+            f as materialized (select b.digest, b.size from blob b where b.digest = any($9::text[]) and exists (\
+            select 1 from repository_blob l where l.digest = b.digest and l.repository_id = (select id from r0)) \
+            for share of b),
+            c as (select digest from manifest where repository_id = (select id from r0) and digest = any($11::text[])),
+            v as (select (select count(*) from unnest($9, $10::int8[]) w(d, s) join f on f.digest = w.d and f.size = w.s) \
+            = cardinality($9) and (select count(*) from unnest($11) x(d) where d in (select digest from c)) \
+            = cardinality($11) as ok),
+            rn as (insert into repository (name) select $1 where (select ok from v) and not exists (select from r0) \
+            on conflict (name) do nothing returning id),
+            r as (select id from r0 union all select id from rn),
+            e as (select id from manifest where repository_id = (select id from r0) and digest = $2 and (select ok from v)),
+            i as (insert into manifest (repository_id, digest, media_type, artifact_type, subject_digest, annotations, \
+            size, payload) select id, $2, $3::text, $4::text, $5::text, $6::text, $7::int8, $8::bytea from r \
+            where (select ok from v) and not exists (select from e) on conflict (repository_id, digest) do nothing \
+            returning id),
+            p as (select id from e union all select id from i),
+            refs as (insert into manifest_reference (manifest_id, digest, kind) select i.id, x.d, x.k from i, \
+            unnest($12::text[], $13::text[]) x(d, k)),
+            t as (insert into tag (repository_id, name, manifest_id) select r.id, $14::text, p.id from r, p \
+            where $14 is not null on conflict (repository_id, name) do update set manifest_id = excluded.manifest_id, \
+            updated_at = now() where tag.manifest_id <> excluded.manifest_id returning xmax <> 0 as moved),
+            ev as (insert into outbox (event_type, repository, digest, tag, media_type) select x.t, $1, x.d, x.g, x.m \
+            from (select 1, '%s', null, null, null from rn union all select 2, '%s', $2, null, $3 from i \
+            union all select 3, '%s', $2, $14, $3 from p where $14 is not null) x(o, t, d, g, m) order by x.o)
+            select (select ok from v), exists (select from p), (select array_agg(digest) from f), \
+            (select array_agg(size) from f), (select array_agg(digest) from c), exists (select from t where moved)
+            """.formatted(RegistryEvent.REPOSITORY_CREATED, RegistryEvent.MANIFEST_PUSHED, RegistryEvent.TAG_UPDATED);
 
     /** Stores a pushed manifest, in one statement (see {@code PUSH}). */
     public Uni<PushOutcome> push(SqlClient sql, NewManifest m) {
