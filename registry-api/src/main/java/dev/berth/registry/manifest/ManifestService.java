@@ -17,6 +17,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ import java.util.Set;
  */
 @ApplicationScoped
 public class ManifestService implements ManifestStore {
+    private static final Logger LOG = Logger.getLogger(ManifestService.class);
     private static final String FOREIGN_KEY_VIOLATION = "23503";
 
     private final ImageRepositoryRepository repositories;
@@ -100,6 +102,7 @@ public class ManifestService implements ManifestStore {
                         return Uni.createFrom().failure(new IllegalStateException("manifest " + manifest.digest()
                                 + " of " + name + " could not be stored under concurrent pushes"));
                     }
+                    LOG.debugf("Push of %s to %s: stored concurrently, trying again", manifest.digest(), name);
                     return push(manifest, doc, name, attempt + 1);
                 });
     }

@@ -210,6 +210,7 @@ public class UploadService {
                 return Uni.createFrom().failure(new IllegalStateException(
                         "repository " + name + " keeps appearing and disappearing under concurrent mounts"));
             }
+            LOG.debugf("Mount of %s into %s: repository created concurrently, trying again", digest, name);
             return mount(name, digest, from, attempt + 1);
         });
     }

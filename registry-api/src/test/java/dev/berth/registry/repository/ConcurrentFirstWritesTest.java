@@ -14,6 +14,7 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -65,6 +66,74 @@ class ConcurrentFirstWritesTest {
                 .header("Docker-Content-Digest", Digest.sha256Of(manifest).toString());
     }
 
+    /**
+     * The race made certain: another transaction inserts the repository and commits only once the mount's
+     * statement waits for it. The statement's snapshot cannot see the row it conflicted with, so the mount
+     * must run again to link the blob.
+     */
+    @Test
+    void aMountThatLosesTheRepositoryRaceRunsAgain() throws Exception {
+        String source = uniqueRepo("race-src");
+        Digest config = configDigest(imageManifest(source));
+        String target = uniqueRepo("race-mount");
+        try (Connection other = PostgresTestResource.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            update(other, "insert into registry.repository (name) values (?)", target);
+            CompletableFuture<Integer> mount = CompletableFuture.supplyAsync(() -> given()
+                    .post("/v2/" + target + "/blobs/uploads/?mount=" + config + "&from=" + source).statusCode());
+            awaitBlockedStatement();
+            other.commit();
+            assertThat(mount.get(60, TimeUnit.SECONDS)).isEqualTo(201);
+        }
+        given().head("/v2/" + target + "/blobs/" + config).then().statusCode(200);
+    }
+
+    /** The same for a push whose manifest another transaction stores first. */
+    @Test
+    void aPushThatLosesTheManifestRaceRunsAgain() throws Exception {
+        String repo = uniqueRepo("race-push");
+        String manifest = imageManifest(repo);
+        try (Connection other = PostgresTestResource.dataSource().getConnection()) {
+            other.setAutoCommit(false);
+            try (PreparedStatement ps = other.prepareStatement("insert into registry.manifest (repository_id, digest, "
+                    + "media_type, size, payload) select id, ?, ?, ?, ? from registry.repository where name = ?")) {
+                byte[] bytes = manifest.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                ps.setString(1, Digest.sha256Of(manifest).toString());
+                ps.setString(2, MediaTypes.OCI_MANIFEST);
+                ps.setLong(3, bytes.length);
+                ps.setBytes(4, bytes);
+                ps.setString(5, repo);
+                assertThat(ps.executeUpdate()).isEqualTo(1);
+            }
+            CompletableFuture<Integer> push = CompletableFuture.supplyAsync(
+                    () -> putManifest(repo, "latest", MediaTypes.OCI_MANIFEST, manifest).statusCode());
+            awaitBlockedStatement();
+            other.commit();
+            assertThat(push.get(60, TimeUnit.SECONDS)).isEqualTo(201);
+        }
+        given().accept(MediaTypes.OCI_MANIFEST).get("/v2/" + repo + "/manifests/latest").then().statusCode(200)
+                .header("Docker-Content-Digest", Digest.sha256Of(manifest).toString());
+    }
+
+    /** Waits (bounded) until a registry statement waits for a row lock held by the test's transaction. */
+    private static void awaitBlockedStatement() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            if (count("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like ?",
+                    "with %") > 0) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the registry's statement never waited for the test's transaction");
+    }
+
+    private static void update(Connection c, String sql, String value) throws Exception {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, value);
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+        }
+    }
+
     /** Runs the call from {@link #WRITERS} threads released at once; their results. */
     private static <T> List<T> all(Callable<T> call) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(WRITERS);
@@ -94,10 +163,10 @@ class ConcurrentFirstWritesTest {
         return Digest.parse(m.group(1));
     }
 
-    private static long count(String sql, String repository) throws Exception {
+    private static long count(String sql, String parameter) throws Exception {
         try (Connection c = PostgresTestResource.dataSource().getConnection();
                 PreparedStatement ps = c.prepareStatement(sql)) {
-            ps.setString(1, repository);
+            ps.setString(1, parameter);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 return rs.getLong(1);
