@@ -1,44 +1,35 @@
 package dev.berth.registry.blob;
 
+import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.sql.SqlRows;
-import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.LockModeType;
-import java.util.Collection;
-import java.util.List;
 import java.util.UUID;
 
-/** Blobs and their links to repositories. */
+/**
+ * Blobs and their links to repositories. Every method takes the {@link SqlClient} of the caller's
+ * transaction, or the pool for a statement that is a transaction of its own.
+ */
 @ApplicationScoped
-public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
+public class BlobRepository {
 
-    /**
-     * The blob if it is linked in the repository named {@code repository}, else {@code null}: one
-     * statement on the reactive SQL client (a blob {@code HEAD} is one request in four of a push). The
-     * result carries digest, size and storage key only.
-     */
+    /** The blob if it is linked in the repository named {@code repository}, else {@code null}. */
     public Uni<Blob> findLinked(SqlClient sql, String repository, String digest) {
         return sql.preparedQuery("select b.digest, b.size, b.storage_key from blob b "
                 + "join repository_blob l on l.digest = b.digest join repository r on r.id = l.repository_id "
                 + "where b.digest = $1 and r.name = $2")
                 .execute(Tuple.of(digest, repository))
-                .map(rows -> SqlRows.firstOrNull(rows, row -> {
-                    Blob blob = new Blob();
-                    blob.digest = row.getString("digest");
-                    blob.size = row.getLong("size");
-                    blob.storageKey = row.getString("storage_key");
-                    return blob;
-                }));
+                .map(rows -> SqlRows.firstOrNull(rows, BlobRepository::blob));
     }
 
     /**
-     * Records a committed upload in one statement on the reactive SQL client: the blob row (or, if the
-     * digest is stored already, a touch of it), its link into the repository, and the end of the upload
-     * session. Returns the storage key recorded for the blob: this upload's object, or the one stored
-     * before (then this upload's object is a second copy to delete).
+     * Records a committed upload in one statement: the blob row (or, if the digest is stored already, a
+     * touch of it), its link into the repository, and the end of the upload session. Returns the storage
+     * key recorded for the blob: this upload's object, or the one stored before (then this upload's object
+     * is a second copy to delete).
      */
     public Uni<String> recordUpload(SqlClient sql, String digest, long size, String storageKey, long repositoryId,
             UUID uploadId) {
@@ -53,48 +44,49 @@ public class BlobRepository implements PanacheRepositoryBase<Blob, String> {
                 .map(rows -> rows.iterator().next().getString(0));
     }
 
-    /** The blob if it is linked in the repository, else {@code null}. */
-    public Uni<Blob> findLinked(long repositoryId, String digest) {
-        return find("select b from Blob b where b.digest = ?1 and exists "
-                + "(select 1 from RepositoryBlob l where l.digest = b.digest and l.repositoryId = ?2)", digest,
-                repositoryId).firstResult();
+    /** What a mount found: whether there was a blob to mount, and whether the target repository was there. */
+    public record Mount(boolean available, boolean linked) {
     }
 
     /**
-     * Of the given digests, those linked in the repository, with their blob rows locked against a
-     * concurrent sweep until the transaction ends ({@code for share}).
+     * Links blob {@code digest} into repository {@code target} if it is linked in {@code from} (or, with
+     * {@code from} null, stored at all), creating the target repository with its {@code repository.created}
+     * event when missing: one statement, so one round trip and its own transaction.
      *
-     * <p>HQL with a lock mode (same SQL), like the rest of the Hibernate request path: Hibernate ORM 7.2 /
-     * Hibernate Reactive 3.2 cache a new query plan for every native select with single-valued parameters
-     * they execute (the plan's key holds a result mapping that never equals the next call's, whatever the
-     * mapping: typed, entity, untyped or a named {@code @SqlResultSetMapping}), so such a select on a busy
-     * path fills the plan cache within a few thousand requests; then every look-up scans thousands of
-     * same-hash keys and the HQL plans are evicted. (A native select with a list parameter, as this one was,
-     * is never cached, so it did not leak.) Native statements without results ({@code executeUpdate}) are
-     * cached once and are fine. {@code QueryPlanCacheTest} checks that pushes add no plans.
+     * <p>{@code available && !linked} means another replica created the target repository after this
+     * statement's snapshot was taken (its insert found the row, its select could not see it): run it again.
+     * The blob row is not touched: the link keeps it from garbage collection, and a touch would make
+     * concurrent mounts of one blob (a base image's layers) queue on its row lock.
      */
-    public Uni<List<Blob>> lockLinked(long repositoryId, Collection<String> digests) {
-        if (digests.isEmpty()) {
-            return Uni.createFrom().item(List.of());
-        }
-        return getSession().chain(s -> s.createSelectionQuery("from Blob b where b.digest in :digests and exists "
-                + "(select 1 from RepositoryBlob l where l.digest = b.digest and l.repositoryId = :repo)", Blob.class)
-                .setParameter("digests", digests).setParameter("repo", repositoryId)
-                .setLockMode(LockModeType.PESSIMISTIC_READ).getResultList());
+    public Uni<Mount> mount(SqlClient sql, String target, String digest, String from) {
+        return sql.preparedQuery("with source as (select b.digest from blob b where b.digest = $2 "
+                + "and ($3::text is null or exists (select 1 from repository_blob l join repository r "
+                + "on r.id = l.repository_id where l.digest = b.digest and r.name = $3))), "
+                + "existing as (select id from repository where name = $1), "
+                + "created as (insert into repository (name) select $1 from source "
+                + "where not exists (select 1 from existing) on conflict (name) do nothing returning id, name), "
+                + "target as (select id from existing union all select id from created), "
+                + "linked as (insert into repository_blob (repository_id, digest) select t.id, s.digest "
+                + "from target t, source s on conflict (repository_id, digest) do nothing), "
+                + "event as (insert into outbox (event_type, repository) select '" + RegistryEvent.REPOSITORY_CREATED
+                + "', name from created) "
+                + "select exists (select 1 from source), exists (select 1 from target)")
+                .execute(Tuple.of(target, digest, from))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    return new Mount(row.getBoolean(0), row.getBoolean(1));
+                });
     }
 
-    /** Links a blob into a repository; linking twice is harmless. */
-    public Uni<Integer> link(long repositoryId, String digest) {
-        return getSession().chain(s -> s.createNativeQuery(
-                "insert into repository_blob (repository_id, digest) values (:repo, :digest) "
-                        + "on conflict (repository_id, digest) do nothing")
-                .setParameter("repo", repositoryId).setParameter("digest", digest).executeUpdate());
+    /** Removes the blob's link from the repository named {@code repository}; false when there was none. */
+    public Uni<Boolean> unlink(SqlClient sql, String repository, String digest) {
+        return sql.preparedQuery("delete from repository_blob l using repository r "
+                + "where r.id = l.repository_id and r.name = $1 and l.digest = $2")
+                .execute(Tuple.of(repository, digest))
+                .map(rows -> rows.rowCount() > 0);
     }
 
-    public Uni<Long> unlink(long repositoryId, String digest) {
-        return getSession().chain(s -> s.createNativeQuery(
-                "delete from repository_blob where repository_id = :repo and digest = :digest")
-                .setParameter("repo", repositoryId).setParameter("digest", digest).executeUpdate())
-                .map(Integer::longValue);
+    private static Blob blob(Row row) {
+        return new Blob(row.getString("digest"), row.getLong("size"), row.getString("storage_key"));
     }
 }

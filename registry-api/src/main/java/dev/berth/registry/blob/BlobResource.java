@@ -37,41 +37,41 @@ public class BlobResource {
 
     private Uni<Void> serve(RoutingContext ctx, Blob blob, boolean head) {
         HttpServerResponse response = ctx.response();
-        if (redirect && !head && blob.size > 0 && ctx.request().getHeader("Range") == null) {
+        if (redirect && !head && blob.size() > 0 && ctx.request().getHeader("Range") == null) {
             // never for Range requests: those are answered here, so the client gets exactly its range
-            Optional<URI> url = store.redirectUrl(new StorageKey(blob.storageKey));
+            Optional<URI> url = store.redirectUrl(new StorageKey(blob.storageKey()));
             if (url.isPresent()) {
                 response.setStatusCode(307)
                         .putHeader("Location", url.get().toString())
-                        .putHeader("Docker-Content-Digest", blob.digest)
+                        .putHeader("Docker-Content-Digest", blob.digest())
                         .putHeader("Content-Length", "0");
                 return Responses.uni(response.end());
             }
         }
-        response.putHeader("Docker-Content-Digest", blob.digest)
-                .putHeader("ETag", "\"" + blob.digest + "\"")
+        response.putHeader("Docker-Content-Digest", blob.digest())
+                .putHeader("ETag", "\"" + blob.digest() + "\"")
                 .putHeader("Accept-Ranges", "bytes")
                 .putHeader("Cache-Control", "max-age=31536000")
                 .putHeader("Content-Type", "application/octet-stream");
         ByteRange range;
         try {
-            range = head ? null : ByteRange.parse(ctx.request().getHeader("Range"), blob.size);
+            range = head ? null : ByteRange.parse(ctx.request().getHeader("Range"), blob.size());
         } catch (ByteRange.Unsatisfiable e) {
-            response.setStatusCode(416).putHeader("Content-Range", "bytes */" + blob.size)
+            response.setStatusCode(416).putHeader("Content-Range", "bytes */" + blob.size())
                     .putHeader("Content-Length", "0");
             return Responses.uni(response.end());
         }
         long offset = range == null ? 0 : range.start();
-        long length = range == null ? blob.size : range.length();
+        long length = range == null ? blob.size() : range.length();
         if (range != null) {
             response.setStatusCode(206)
-                    .putHeader("Content-Range", "bytes " + range.start() + "-" + range.end() + "/" + blob.size);
+                    .putHeader("Content-Range", "bytes " + range.start() + "-" + range.end() + "/" + blob.size());
         }
         response.putHeader("Content-Length", String.valueOf(length));
         if (head || length == 0) {
             return Responses.uni(response.end());
         }
-        StorageKey key = new StorageKey(blob.storageKey);
+        StorageKey key = new StorageKey(blob.storageKey());
         Optional<Path> file = store.localFile(key);
         if (file.isPresent()) {
             // zero-copy: the kernel moves the bytes from the file to the socket

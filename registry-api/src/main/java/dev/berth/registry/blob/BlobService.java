@@ -4,21 +4,17 @@ import dev.berth.core.digest.Digest;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
-import dev.berth.registry.repository.ImageRepositoryRepository;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 
-/** Reading and unlinking blobs of a repository. */
+/** Reading and unlinking blobs of a repository: one statement each, so on the pool. */
 @ApplicationScoped
 public class BlobService {
-    private final ImageRepositoryRepository repositories;
     private final BlobRepository blobs;
     private final Pool sql;
 
-    public BlobService(ImageRepositoryRepository repositories, BlobRepository blobs, Pool sql) {
-        this.repositories = repositories;
+    public BlobService(BlobRepository blobs, Pool sql) {
         this.blobs = blobs;
         this.sql = sql;
     }
@@ -26,8 +22,7 @@ public class BlobService {
     /** The blob as linked in the repository, or {@code BLOB_UNKNOWN}. */
     public Uni<Blob> find(RepositoryName name, Digest digest) {
         return blobs.findLinked(sql, name.value(), digest.toString())
-                .onItem().ifNull().failWith(() -> new RegistryException(OciError.BLOB_UNKNOWN,
-                        "blob " + digest + " is unknown to repository " + name));
+                .onItem().ifNull().failWith(() -> unknown(name, digest));
     }
 
     /**
@@ -35,11 +30,11 @@ public class BlobService {
      * on: other repositories or manifests may still use them.
      */
     public Uni<Void> unlink(RepositoryName name, Digest digest) {
-        return Panache.withTransaction(() -> repositories.findByName(name.value())
-                .chain(repo -> repo == null ? Uni.createFrom().item(0L) : blobs.unlink(repo.id, digest.toString())))
-                .chain(removed -> removed == 0
-                        ? Uni.createFrom().failure(new RegistryException(OciError.BLOB_UNKNOWN,
-                                "blob " + digest + " is unknown to repository " + name))
-                        : Uni.createFrom().voidItem());
+        return blobs.unlink(sql, name.value(), digest.toString())
+                .chain(removed -> removed ? Uni.createFrom().voidItem() : Uni.createFrom().failure(unknown(name, digest)));
+    }
+
+    private static RegistryException unknown(RepositoryName name, Digest digest) {
+        return new RegistryException(OciError.BLOB_UNKNOWN, "blob " + digest + " is unknown to repository " + name);
     }
 }

@@ -6,10 +6,6 @@ package dev.berth.registry.manifest;
  */
 public record ManifestContent(String digest, String mediaType, byte[] payload) {
 
-    public static ManifestContent of(Manifest m) {
-        return new ManifestContent(m.digest, m.mediaType, m.payload);
-    }
-
     public long size() {
         return payload.length;
     }

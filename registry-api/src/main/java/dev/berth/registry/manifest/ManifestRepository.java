@@ -1,24 +1,167 @@
 package dev.berth.registry.manifest;
 
+import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.sql.SqlRows;
-import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
+/**
+ * Manifests, their references and the tags that name them. Every method takes the {@link SqlClient} of
+ * the caller's transaction, or the pool for a statement that is a transaction of its own.
+ */
 @ApplicationScoped
-public class ManifestRepository implements PanacheRepositoryBase<Manifest, Long> {
+public class ManifestRepository {
 
-    public Uni<Manifest> findByDigest(long repositoryId, String digest) {
-        return find("repositoryId = ?1 and digest = ?2", repositoryId, digest).firstResult();
+    /** A manifest as a push stores it. {@code requiredBlobs} and {@code blobSizes} go together. */
+    public record NewManifest(String repository, String digest, String mediaType, String artifactType,
+            String subject, String annotations, byte[] payload, String[] requiredBlobs, Long[] blobSizes,
+            String[] children, List<ManifestReference> references, String tag) {
     }
 
-    public Uni<Manifest> findByTag(long repositoryId, String tag) {
-        return find("select m from Manifest m, RepositoryTag t where t.manifestId = m.id and t.repositoryId = ?1 "
-                + "and t.name = ?2", repositoryId, tag).firstResult();
+    /**
+     * What a push statement did. Unless {@code accepted}, it changed nothing, and {@code linkedBlobs} (the
+     * required blobs linked in the repository, with their sizes) and {@code presentChildren} (the child
+     * manifests present in it) tell what was missing. {@code accepted && !stored} means a concurrent push
+     * created the repository or the manifest after the statement's snapshot: run it again.
+     */
+    public record PushOutcome(boolean accepted, boolean stored, Map<String, Long> linkedBlobs,
+            Set<String> presentChildren, boolean tagMoved) {
+    }
+
+    /*
+     * A push in one statement, so one round trip and one transaction:
+     *   r0  the repository if it exists; rn creates it (with its repository.created event) if missing and the
+     *       push is accepted; r is whichever of the two there is
+     *   f   the required blobs linked in the repository, locked FOR SHARE: a garbage collection that deletes
+     *       one waits for this commit and then sees the manifest (or deleted it before, and the push is refused)
+     *   c   the child manifests present in the repository
+     *   v   the verdict: every required blob linked with the size its descriptor says, every child present;
+     *       nothing is written unless it holds
+     *   e   the manifest if stored already, i inserts it otherwise (with its references: refs); p is either
+     *   t   the tag upsert: it moves the tag only to another manifest, and xmax <> 0 on its returned row means the
+     *       row existed (ON CONFLICT ... DO UPDATE locked it), i.e. the tag moved and caches must forget its old
+     *       value; that holds also when another push created the tag after this statement's snapshot
+     *   ev  the outbox rows, in order
+     * Longer than the client's default limit for cached prepared statements: see sql.PoolCreator.
+     */
+    private static final String PUSH = """
+            with r0 as (select id from repository where name = $1),
+            f as materialized (select b.digest, b.size from blob b where b.digest = any($9::text[]) and exists (\
+            select 1 from repository_blob l where l.digest = b.digest and l.repository_id = (select id from r0)) \
+            for share of b),
+            c as (select digest from manifest where repository_id = (select id from r0) and digest = any($11::text[])),
+            v as (select (select count(*) from unnest($9, $10::int8[]) w(d, s) join f on f.digest = w.d and f.size = w.s) \
+            = cardinality($9) and (select count(*) from unnest($11) x(d) where d in (select digest from c)) \
+            = cardinality($11) as ok),
+            rn as (insert into repository (name) select $1 where (select ok from v) and not exists (select from r0) \
+            on conflict (name) do nothing returning id),
+            r as (select id from r0 union all select id from rn),
+            e as (select id from manifest where repository_id = (select id from r0) and digest = $2 and (select ok from v)),
+            i as (insert into manifest (repository_id, digest, media_type, artifact_type, subject_digest, annotations, \
+            size, payload) select id, $2, $3::text, $4::text, $5::text, $6::text, $7::int8, $8::bytea from r \
+            where (select ok from v) and not exists (select from e) on conflict (repository_id, digest) do nothing \
+            returning id),
+            p as (select id from e union all select id from i),
+            refs as (insert into manifest_reference (manifest_id, digest, kind) select i.id, x.d, x.k from i, \
+            unnest($12::text[], $13::text[]) x(d, k)),
+            t as (insert into tag (repository_id, name, manifest_id) select r.id, $14::text, p.id from r, p \
+            where $14 is not null on conflict (repository_id, name) do update set manifest_id = excluded.manifest_id, \
+            updated_at = now() where tag.manifest_id <> excluded.manifest_id returning xmax <> 0 as moved),
+            ev as (insert into outbox (event_type, repository, digest, tag, media_type) select x.t, $1, x.d, x.g, x.m \
+            from (select 1, '%s', null, null, null from rn union all select 2, '%s', $2, null, $3 from i \
+            union all select 3, '%s', $2, $14, $3 from p where $14 is not null) x(o, t, d, g, m) order by x.o)
+            select (select ok from v), exists (select from p), (select array_agg(digest) from f), \
+            (select array_agg(size) from f), (select array_agg(digest) from c), exists (select from t where moved)
+            """.formatted(RegistryEvent.REPOSITORY_CREATED, RegistryEvent.MANIFEST_PUSHED, RegistryEvent.TAG_UPDATED);
+
+    /** Stores a pushed manifest, in one statement (see {@code PUSH}). */
+    public Uni<PushOutcome> push(SqlClient sql, NewManifest m) {
+        String[] refDigests = new String[m.references().size()];
+        String[] refKinds = new String[refDigests.length];
+        for (int i = 0; i < refDigests.length; i++) {
+            refDigests[i] = m.references().get(i).digest();
+            refKinds[i] = m.references().get(i).kind();
+        }
+        Tuple params = Tuple.tuple()
+                .addString(m.repository()).addString(m.digest()).addString(m.mediaType()).addString(m.artifactType())
+                .addString(m.subject()).addString(m.annotations()).addLong((long) m.payload().length)
+                .addBuffer(Buffer.buffer(m.payload()))
+                .addArrayOfString(m.requiredBlobs()).addArrayOfLong(m.blobSizes()).addArrayOfString(m.children())
+                .addArrayOfString(refDigests).addArrayOfString(refKinds).addString(m.tag());
+        return sql.preparedQuery(PUSH).execute(params).map(rows -> {
+            Row row = rows.iterator().next();
+            Map<String, Long> linked = new HashMap<>();
+            String[] digests = row.getArrayOfStrings(2);
+            Long[] sizes = row.getArrayOfLongs(3);
+            if (digests != null) {
+                for (int i = 0; i < digests.length; i++) {
+                    linked.put(digests[i], sizes[i]);
+                }
+            }
+            String[] children = row.getArrayOfStrings(4);
+            return new PushOutcome(row.getBoolean(0), row.getBoolean(1), linked,
+                    children == null ? Set.of() : new HashSet<>(List.of(children)), row.getBoolean(5));
+        });
+    }
+
+    /** What a read found: whether the repository exists, and the manifest if it has it. */
+    public record Found(boolean repositoryExists, ManifestContent manifest) {
+    }
+
+    /** The manifest {@code digest} of the repository named {@code repository}: one statement. */
+    public Uni<Found> findByDigest(SqlClient sql, String repository, String digest) {
+        return sql.preparedQuery("select m.digest, m.media_type, m.payload from repository r "
+                + "left join manifest m on m.repository_id = r.id and m.digest = $2 where r.name = $1")
+                .execute(Tuple.of(repository, digest))
+                .map(rows -> found(rows.rowCount() == 0 ? null : rows.iterator().next()));
+    }
+
+    /** The manifest that tag {@code tag} of the repository named {@code repository} points at: one statement. */
+    public Uni<Found> findByTag(SqlClient sql, String repository, String tag) {
+        return sql.preparedQuery("select m.digest, m.media_type, m.payload from repository r "
+                + "left join tag t on t.repository_id = r.id and t.name = $2 left join manifest m on m.id = t.manifest_id "
+                + "where r.name = $1")
+                .execute(Tuple.of(repository, tag))
+                .map(rows -> found(rows.rowCount() == 0 ? null : rows.iterator().next()));
+    }
+
+    private static Found found(Row row) {
+        if (row == null) {
+            return new Found(false, null);
+        }
+        if (row.getString(0) == null) {
+            return new Found(true, null);
+        }
+        return new Found(true, new ManifestContent(row.getString(0), row.getString(1), row.getBuffer(2).getBytes()));
+    }
+
+    /** What a tag delete found: whether the repository exists and whether it had the tag. */
+    public record TagDeleted(boolean repositoryExists, boolean deleted) {
+    }
+
+    /** Deletes a tag with its {@code tag.deleted} event: one statement. */
+    public Uni<TagDeleted> deleteTag(SqlClient sql, String repository, String tag) {
+        return sql.preparedQuery("with repo as (select id from repository where name = $1), "
+                + "deleted as (delete from tag t using repo where t.repository_id = repo.id and t.name = $2 "
+                + "returning t.manifest_id), "
+                + "event as (insert into outbox (event_type, repository, digest, tag, media_type) select '"
+                + RegistryEvent.TAG_DELETED + "', $1::text, m.digest, $2::text, m.media_type "
+                + "from deleted d join manifest m on m.id = d.manifest_id) "
+                + "select exists (select 1 from repo), exists (select 1 from deleted)")
+                .execute(Tuple.of(repository, tag))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    return new TagDeleted(row.getBoolean(0), row.getBoolean(1));
+                });
     }
 
     /** A manifest row locked for its deletion. */
@@ -28,9 +171,8 @@ public class ManifestRepository implements PanacheRepositoryBase<Manifest, Long>
     /**
      * The manifest {@code digest} of repository {@code repository}, its row locked until {@code tx} ends,
      * or {@code null}. {@code FOR UPDATE}, so that a concurrent push's foreign-key check on a new tag
-     * waits and the tags read after this are all the tags it has; on the SQL client because HQL's
-     * PESSIMISTIC_WRITE is only {@code FOR NO KEY UPDATE} on PostgreSQL (which lets that check through),
-     * and a native select through Hibernate adds a query plan per call (see BlobRepository#lockLinked).
+     * waits and the tags read after this (by a later statement, with a newer snapshot) are all the tags it
+     * has; {@code FOR NO KEY UPDATE} would let that check through.
      */
     public Uni<Locked> lockByDigest(SqlClient tx, String repository, String digest) {
         return tx.preparedQuery("select m.id, m.media_type from manifest m join repository r on r.id = m.repository_id "
@@ -39,27 +181,15 @@ public class ManifestRepository implements PanacheRepositoryBase<Manifest, Long>
                 .map(rows -> SqlRows.firstOrNull(rows, row -> new Locked(row.getLong(0), row.getString(1))));
     }
 
+    /** The tags pointing at a manifest, in the transaction of {@code tx}. */
+    public Uni<List<String>> tagsOf(SqlClient tx, long manifestId) {
+        return tx.preparedQuery("select name from tag where manifest_id = $1 order by name")
+                .execute(Tuple.of(manifestId))
+                .map(SqlRows::strings);
+    }
+
     /** Deletes a manifest; its tags and references go with it (on delete cascade). */
     public Uni<Void> deleteById(SqlClient tx, long id) {
         return tx.preparedQuery("delete from manifest where id = $1").execute(Tuple.of(id)).replaceWithVoid();
-    }
-
-    /** Of the given digests, those that are manifests of the repository. */
-    public Uni<List<String>> existingDigests(long repositoryId, Collection<String> digests) {
-        if (digests.isEmpty()) {
-            return Uni.createFrom().item(List.of());
-        }
-        return getSession().chain(s -> s.createSelectionQuery(
-                "select m.digest from Manifest m where m.repositoryId = :repo and m.digest in (:digests)", String.class)
-                .setParameter("repo", repositoryId).setParameter("digests", digests).getResultList());
-    }
-
-    /** Manifests of the repository whose subject is {@code digest}, optionally of one artifact type. */
-    public Uni<List<Manifest>> referrers(long repositoryId, String digest, String artifactType) {
-        if (artifactType == null) {
-            return list("repositoryId = ?1 and subjectDigest = ?2 order by id", repositoryId, digest);
-        }
-        return list("repositoryId = ?1 and subjectDigest = ?2 and artifactType = ?3 order by id", repositoryId, digest,
-                artifactType);
     }
 }

@@ -18,10 +18,10 @@ import java.util.Locale;
 /** {@code GET/HEAD/PUT/DELETE /v2/<name>/manifests/<reference>}. */
 @ApplicationScoped
 public class ManifestResource {
-    private final ManifestService manifests;
+    private final ManifestStore manifests;
     private final RegistryConfig config;
 
-    public ManifestResource(ManifestService manifests, RegistryConfig config) {
+    public ManifestResource(ManifestStore manifests, RegistryConfig config) {
         this.manifests = manifests;
         this.config = config;
     }

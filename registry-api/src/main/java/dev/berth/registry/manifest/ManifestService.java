@@ -9,61 +9,50 @@ import dev.berth.core.media.Descriptor;
 import dev.berth.core.media.ManifestDocument;
 import dev.berth.core.name.Reference;
 import dev.berth.core.name.RepositoryName;
-import dev.berth.registry.blob.Blob;
-import dev.berth.registry.blob.BlobRepository;
-import dev.berth.registry.cache.ManifestCache;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.outbox.OutboxRepository;
-import dev.berth.registry.repository.ImageRepository;
 import dev.berth.registry.repository.ImageRepositoryRepository;
-import dev.berth.registry.tag.TagRepository;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.time.OffsetDateTime;
 import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.stream.Collectors;
+import org.jboss.logging.Logger;
 
-/** Pushing, reading and deleting manifests, and what a push must prove about its references. */
+/**
+ * Pushing, reading and deleting manifests in PostgreSQL, and what a push must prove about its
+ * references. The manifest cache decorates this store (see {@link ManifestStore}).
+ */
 @ApplicationScoped
-public class ManifestService {
+public class ManifestService implements ManifestStore {
+    private static final Logger LOG = Logger.getLogger(ManifestService.class);
+    private static final String FOREIGN_KEY_VIOLATION = "23503";
+
     private final ImageRepositoryRepository repositories;
     private final ManifestRepository manifests;
-    private final BlobRepository blobs;
-    private final TagRepository tags;
     private final OutboxRepository outbox;
     private final ObjectMapper mapper;
-    private final ManifestCache cache;
     private final Pool sql;
 
-    public ManifestService(ImageRepositoryRepository repositories, ManifestRepository manifests, BlobRepository blobs,
-            TagRepository tags, OutboxRepository outbox, ObjectMapper mapper, ManifestCache cache, Pool sql) {
+    public ManifestService(ImageRepositoryRepository repositories, ManifestRepository manifests,
+            OutboxRepository outbox, ObjectMapper mapper, Pool sql) {
         this.repositories = repositories;
         this.manifests = manifests;
-        this.blobs = blobs;
-        this.tags = tags;
         this.outbox = outbox;
         this.mapper = mapper;
-        this.cache = cache;
         this.sql = sql;
     }
 
-    /** What a successful push tells the client. */
-    public record Pushed(Digest digest, String subject) {
-    }
-
     /**
-     * Stores a manifest under a tag or its digest. The referenced blobs are locked ({@code FOR SHARE})
-     * for the transaction, so a concurrent garbage collection either sees this manifest or makes the
-     * push fail; never a manifest whose blob is gone.
+     * Stores a manifest under a tag or its digest, in one statement ({@link ManifestRepository#push}):
+     * the referenced blobs are locked ({@code FOR SHARE}) until it commits, so a concurrent garbage
+     * collection either sees this manifest or makes the push fail; never a manifest whose blob is gone.
      */
+    @Override
     public Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body) {
         ManifestDocument doc = ManifestDocument.parse(contentType, body);
         Digest digest;
@@ -77,135 +66,120 @@ public class ManifestService {
             digest = Digest.compute(DigestAlgorithm.SHA256, body);
         }
         String subject = doc.subject().map(d -> d.digest().toString()).orElse(null);
-        return Panache.withTransaction(() -> repositories.getOrCreate(name.value())
-                .chain(repo -> verifyReferences(repo, doc)
-                        .chain(() -> manifests.findByDigest(repo.id, digest.toString()))
-                        .chain(existing -> existing != null
-                                ? Uni.createFrom().item(existing)
-                                : insert(repo, name, doc, digest, body))
-                        .chain(manifest -> reference instanceof Reference.ByTag byTag
-                                ? tags.point(repo.id, byTag.tag().value(), manifest.id)
-                                        .call(() -> outbox.append(RegistryEvent.TAG_UPDATED, name.value(),
-                                                digest.toString(), byTag.tag().value(), manifest.mediaType))
-                                : Uni.createFrom().item(false))))
-                // committed: a moved tag must not be served from the cache by any replica from now on (a new tag,
-                // or one that names the same manifest again, has nothing cached that could be wrong)
-                .chain(moved -> moved
-                        ? cache.invalidate(name, List.of(((Reference.ByTag) reference).tag().value()), List.of())
-                        : Uni.createFrom().voidItem())
-                .replaceWith(new Pushed(digest, subject));
+        String tag = reference instanceof Reference.ByTag byTag ? byTag.tag().value() : null;
+        List<Descriptor> required = doc.requiredBlobs();
+        String[] blobDigests = new String[required.size()];
+        Long[] blobSizes = new Long[required.size()];
+        for (int i = 0; i < blobDigests.length; i++) {
+            blobDigests[i] = required.get(i).digest().toString();
+            blobSizes[i] = required.get(i).size();
+        }
+        String[] children = doc.manifests().stream().map(d -> d.digest().toString()).toArray(String[]::new);
+        ManifestRepository.NewManifest manifest = new ManifestRepository.NewManifest(name.value(), digest.toString(),
+                doc.mediaType(), doc.effectiveArtifactType(), subject,
+                doc.annotations().isEmpty() ? null : toJson(doc.annotations()), body, blobDigests, blobSizes, children,
+                references(doc), tag);
+        return push(manifest, doc, name, 0)
+                .map(outcome -> new Pushed(digest, subject, outcome.tagMoved() ? tag : null));
     }
 
-    private Uni<Void> verifyReferences(ImageRepository repo, ManifestDocument doc) {
-        List<Descriptor> required = doc.requiredBlobs();
-        Set<String> wanted = required.stream().map(d -> d.digest().toString()).collect(Collectors.toSet());
-        Uni<Void> blobCheck = blobs.lockLinked(repo.id, wanted).map(found -> {
-            Map<String, Long> sizes = new LinkedHashMap<>();
-            for (Blob b : found) {
-                sizes.put(b.digest, b.size);
+    private Uni<ManifestRepository.PushOutcome> push(ManifestRepository.NewManifest manifest, ManifestDocument doc,
+            RepositoryName name, int attempt) {
+        return manifests.push(sql, manifest)
+                // the existing manifest a tag was to point at was deleted meanwhile: the next attempt stores it again
+                .onFailure(e -> e instanceof PgException pg && FOREIGN_KEY_VIOLATION.equals(pg.getSqlState())
+                        && attempt < 2)
+                .recoverWithItem(e -> null)
+                .chain(outcome -> {
+                    if (outcome != null && !outcome.accepted()) {
+                        throw refusal(outcome, doc, name);
+                    }
+                    if (outcome != null && outcome.stored()) {
+                        return Uni.createFrom().item(outcome);
+                    }
+                    // a concurrent push created the repository or this manifest after the statement's snapshot
+                    if (attempt >= 2) {
+                        return Uni.createFrom().failure(new IllegalStateException("manifest " + manifest.digest()
+                                + " of " + name + " could not be stored under concurrent pushes"));
+                    }
+                    LOG.debugf("Push of %s to %s: stored concurrently, trying again", manifest.digest(), name);
+                    return push(manifest, doc, name, attempt + 1);
+                });
+    }
+
+    /** Why a push was refused: the first required blob or child manifest the repository lacks. */
+    private static RegistryException refusal(ManifestRepository.PushOutcome outcome, ManifestDocument doc,
+            RepositoryName name) {
+        for (Descriptor d : doc.requiredBlobs()) {
+            Long size = outcome.linkedBlobs().get(d.digest().toString());
+            if (size == null) {
+                return new RegistryException(OciError.MANIFEST_BLOB_UNKNOWN,
+                        "blob " + d.digest() + " (" + d.mediaType() + ") is not in repository " + name,
+                        Map.of("digest", d.digest().toString()));
             }
-            for (Descriptor d : required) {
-                Long size = sizes.get(d.digest().toString());
-                if (size == null) {
-                    throw new RegistryException(OciError.MANIFEST_BLOB_UNKNOWN,
-                            "blob " + d.digest() + " (" + d.mediaType() + ") is not in repository " + repo.name,
-                            Map.of("digest", d.digest().toString()));
-                }
-                if (size != d.size()) {
-                    throw new RegistryException(OciError.MANIFEST_INVALID, "descriptor of " + d.digest()
-                            + " says " + d.size() + " bytes but the blob has " + size);
-                }
+            if (size != d.size()) {
+                return new RegistryException(OciError.MANIFEST_INVALID, "descriptor of " + d.digest()
+                        + " says " + d.size() + " bytes but the blob has " + size);
             }
-            return null;
-        });
-        Set<String> children = doc.manifests().stream().map(d -> d.digest().toString())
-                .collect(Collectors.toCollection(HashSet::new));
-        return blobCheck.chain(() -> manifests.existingDigests(repo.id, children)).map(found -> {
-            children.removeAll(found);
-            if (!children.isEmpty()) {
-                String missing = children.iterator().next();
-                throw new RegistryException(OciError.MANIFEST_BLOB_UNKNOWN,
-                        "manifest " + missing + " listed in the index is not in repository " + repo.name,
+        }
+        Set<String> present = outcome.presentChildren();
+        for (Descriptor child : doc.manifests()) {
+            String missing = child.digest().toString();
+            if (!present.contains(missing)) {
+                return new RegistryException(OciError.MANIFEST_BLOB_UNKNOWN,
+                        "manifest " + missing + " listed in the index is not in repository " + name,
                         Map.of("digest", missing));
             }
-            return null;
-        });
+        }
+        throw new IllegalStateException("the push of a manifest to " + name + " was refused for no reason found");
     }
 
-    private Uni<Manifest> insert(ImageRepository repo, RepositoryName name, ManifestDocument doc, Digest digest,
-            byte[] body) {
-        Manifest m = new Manifest();
-        m.repositoryId = repo.id;
-        m.digest = digest.toString();
-        m.mediaType = doc.mediaType();
-        m.artifactType = doc.effectiveArtifactType();
-        m.subjectDigest = doc.subject().map(d -> d.digest().toString()).orElse(null);
-        m.annotations = doc.annotations().isEmpty() ? null : toJson(doc.annotations());
-        m.size = body.length;
-        m.payload = body;
-        m.createdAt = OffsetDateTime.now();
-        return manifests.persistAndFlush(m).chain(saved -> {
-            List<ManifestReference> refs = new ArrayList<>();
-            doc.config().ifPresent(c -> refs.add(ManifestReference.of(saved.id, c.digest().toString(),
-                    ManifestReference.CONFIG)));
-            doc.layers().forEach(l -> refs.add(ManifestReference.of(saved.id, l.digest().toString(),
-                    ManifestReference.LAYER)));
-            doc.manifests().forEach(c -> refs.add(ManifestReference.of(saved.id, c.digest().toString(),
-                    ManifestReference.MANIFEST)));
-            doc.subject().ifPresent(s -> refs.add(ManifestReference.of(saved.id, s.digest().toString(),
-                    ManifestReference.SUBJECT)));
-            return Panache.getSession().chain(s -> s.persistAll(refs.toArray()))
-                    .chain(() -> outbox.append(RegistryEvent.MANIFEST_PUSHED, name.value(), saved.digest, null,
-                            saved.mediaType))
-                    .replaceWith(saved);
-        });
+    private static List<ManifestReference> references(ManifestDocument doc) {
+        List<ManifestReference> refs = new ArrayList<>();
+        doc.config().ifPresent(c -> refs.add(new ManifestReference(c.digest().toString(), ManifestReference.CONFIG)));
+        doc.layers().forEach(l -> refs.add(new ManifestReference(l.digest().toString(), ManifestReference.LAYER)));
+        doc.manifests().forEach(c -> refs.add(new ManifestReference(c.digest().toString(), ManifestReference.MANIFEST)));
+        doc.subject().ifPresent(s -> refs.add(new ManifestReference(s.digest().toString(), ManifestReference.SUBJECT)));
+        return refs;
     }
 
-    /**
-     * The manifest a tag or digest names, or {@code NAME_UNKNOWN}/{@code MANIFEST_UNKNOWN}: from the
-     * manifest cache when it has it, else from PostgreSQL (and then cached).
-     */
+    /** The manifest a tag or digest names, read from PostgreSQL in one statement. */
+    @Override
     public Uni<ManifestContent> get(RepositoryName name, Reference reference) {
-        Uni<ManifestContent> cached = reference instanceof Reference.ByTag t
-                ? cache.tag(name, t.tag().value()).chain(digest -> digest == null
-                        ? Uni.createFrom().nullItem()
-                        : cache.manifest(name, digest))
-                : cache.manifest(name, reference.toString());
-        return cached.chain(hit -> hit != null ? Uni.createFrom().item(hit) : read(name, reference));
+        Uni<ManifestRepository.Found> found = reference instanceof Reference.ByTag t
+                ? manifests.findByTag(sql, name.value(), t.tag().value())
+                : manifests.findByDigest(sql, name.value(), reference.toString());
+        return found.map(f -> {
+            if (!f.repositoryExists()) {
+                throw nameUnknown(name);
+            }
+            if (f.manifest() == null) {
+                throw unknown(name, reference);
+            }
+            return f.manifest();
+        });
     }
 
-    private Uni<ManifestContent> read(RepositoryName name, Reference reference) {
-        long readStarted = cache.readStarts();
-        String tag = reference instanceof Reference.ByTag t ? t.tag().value() : null;
-        return Panache.withSession(() -> existingRepository(name).chain(repo -> tag != null
-                ? manifests.findByTag(repo.id, tag)
-                : manifests.findByDigest(repo.id, reference.toString())))
-                .onItem().ifNull().failWith(() -> unknown(name, reference))
-                .map(ManifestContent::of)
-                .call(content -> cache.populate(name, tag, content, readStarted));
+    @Override
+    public Uni<Deleted> delete(RepositoryName name, Reference reference) {
+        return reference instanceof Reference.ByTag t ? deleteTag(name, t) : deleteManifest(name, reference);
     }
 
-    /**
-     * Deletes by tag (only the tag goes) or by digest (the manifest and every tag pointing at it).
-     */
-    public Uni<Void> delete(RepositoryName name, Reference reference) {
-        Uni<Deleted> deleted = reference instanceof Reference.ByTag t ? deleteTag(name, t) : deleteManifest(name, reference);
-        // committed: no replica may serve the deleted tags or manifest from the cache from now on
-        return deleted.chain(d -> cache.invalidate(name, d.tags(), d.digests()));
-    }
-
+    /** One statement: the tag and its {@code tag.deleted} event. */
     private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference) {
         String tag = reference.tag().value();
-        return Panache.withTransaction(() -> existingRepository(name).chain(repo -> manifests.findByTag(repo.id, tag)
-                .chain(m -> m == null
-                        ? Uni.createFrom().<Deleted>failure(unknown(name, reference))
-                        : tags.deleteTag(repo.id, tag)
-                                .chain(() -> outbox.append(RegistryEvent.TAG_DELETED, name.value(), m.digest, tag,
-                                        m.mediaType))
-                                .replaceWith(new Deleted(List.of(tag), List.of())))));
+        return manifests.deleteTag(sql, name.value(), tag).map(result -> {
+            if (!result.repositoryExists()) {
+                throw nameUnknown(name);
+            }
+            if (!result.deleted()) {
+                throw unknown(name, reference);
+            }
+            return new Deleted(List.of(tag), List.of());
+        });
     }
 
-    /** On the reactive SQL client: see {@link ManifestRepository#lockByDigest}. */
+    /** In a transaction: see {@link ManifestRepository#lockByDigest}. */
     private Uni<Deleted> deleteManifest(RepositoryName name, Reference reference) {
         String digest = reference.toString();
         return sql.withTransaction(tx -> manifests.lockByDigest(tx, name.value(), digest).chain(m -> {
@@ -213,7 +187,7 @@ public class ManifestService {
                 return repositories.exists(tx, name.value()).chain(exists -> Uni.createFrom().<Deleted>failure(
                         exists ? unknown(name, reference) : nameUnknown(name)));
             }
-            return tags.namesOf(tx, m.id()).chain(tagNames -> {
+            return manifests.tagsOf(tx, m.id()).chain(tagNames -> {
                 Uni<Void> events = Uni.createFrom().voidItem();
                 for (String tag : tagNames) {
                     events = events.chain(() -> outbox.append(tx, RegistryEvent.TAG_DELETED, name.value(), digest, tag,
@@ -225,15 +199,6 @@ public class ManifestService {
                         .replaceWith(new Deleted(tagNames, List.of(digest)));
             });
         }));
-    }
-
-    /** What a delete removed, for the cache invalidation after the commit. */
-    private record Deleted(List<String> tags, List<String> digests) {
-    }
-
-    /** The repository, or {@code NAME_UNKNOWN}. */
-    public Uni<ImageRepository> existingRepository(RepositoryName name) {
-        return repositories.findByName(name.value()).onItem().ifNull().failWith(() -> nameUnknown(name));
     }
 
     private static RegistryException nameUnknown(RepositoryName name) {

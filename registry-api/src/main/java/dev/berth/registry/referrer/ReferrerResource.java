@@ -6,16 +6,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.digest.Digest;
 import dev.berth.core.media.MediaTypes;
 import dev.berth.core.name.RepositoryName;
-import dev.berth.registry.manifest.Manifest;
-import dev.berth.registry.manifest.ManifestRepository;
-import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.route.Responses;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.List;
 
 /**
  * {@code GET /v2/<name>/referrers/<digest>}: an OCI image index of the manifests whose {@code subject}
@@ -23,39 +19,37 @@ import java.util.List;
  */
 @ApplicationScoped
 public class ReferrerResource {
-    private final ImageRepositoryRepository repositories;
-    private final ManifestRepository manifests;
+    private final ReferrerRepository referrers;
     private final ObjectMapper mapper;
+    private final Pool sql;
 
-    public ReferrerResource(ImageRepositoryRepository repositories, ManifestRepository manifests, ObjectMapper mapper) {
-        this.repositories = repositories;
-        this.manifests = manifests;
+    public ReferrerResource(ReferrerRepository referrers, ObjectMapper mapper, Pool sql) {
+        this.referrers = referrers;
         this.mapper = mapper;
+        this.sql = sql;
     }
 
     public Uni<Void> list(RoutingContext ctx, RepositoryName name, Digest subject) {
         String artifactType = ctx.request().getParam("artifactType");
         String filter = artifactType == null || artifactType.isEmpty() ? null : artifactType;
-        return Panache.withSession(() -> repositories.findByName(name.value())
-                .chain(repo -> repo == null
-                        ? Uni.createFrom().item(List.<Manifest>of())
-                        : manifests.referrers(repo.id, subject.toString(), filter)))
+        // one read-only statement: on the pool
+        return referrers.referrers(sql, name.value(), subject.toString(), filter)
                 .chain(found -> {
                     ObjectNode index = mapper.createObjectNode();
                     index.put("schemaVersion", 2);
                     index.put("mediaType", MediaTypes.OCI_INDEX);
                     ArrayNode list = index.putArray("manifests");
-                    for (Manifest m : found) {
+                    for (ReferrerRepository.Referrer m : found) {
                         ObjectNode d = list.addObject();
-                        d.put("mediaType", m.mediaType);
-                        d.put("digest", m.digest);
-                        d.put("size", m.size);
-                        if (m.artifactType != null) {
-                            d.put("artifactType", m.artifactType);
+                        d.put("mediaType", m.mediaType());
+                        d.put("digest", m.digest());
+                        d.put("size", m.size());
+                        if (m.artifactType() != null) {
+                            d.put("artifactType", m.artifactType());
                         }
-                        if (m.annotations != null) {
+                        if (m.annotations() != null) {
                             try {
-                                d.set("annotations", mapper.readTree(m.annotations));
+                                d.set("annotations", mapper.readTree(m.annotations()));
                             } catch (Exception e) {
                                 throw new IllegalStateException("stored annotations are not JSON", e);
                             }

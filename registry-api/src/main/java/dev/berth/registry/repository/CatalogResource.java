@@ -3,10 +3,10 @@ package dev.berth.registry.repository;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.registry.route.Pagination;
 import dev.berth.registry.route.Responses;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.List;
 import java.util.Map;
@@ -20,19 +20,22 @@ public class CatalogResource {
     private final ImageRepositoryRepository repositories;
     private final Pagination pagination;
     private final ObjectMapper mapper;
+    private final Pool sql;
 
-    public CatalogResource(ImageRepositoryRepository repositories, Pagination pagination, ObjectMapper mapper) {
+    public CatalogResource(ImageRepositoryRepository repositories, Pagination pagination, ObjectMapper mapper, Pool sql) {
         this.repositories = repositories;
         this.pagination = pagination;
         this.mapper = mapper;
+        this.sql = sql;
     }
 
     public Uni<Void> list(RoutingContext ctx) {
         Pagination.Page page = pagination.parse(ctx.request());
-        return Panache.withSession(() -> page.size() == 0
+        // one read-only statement: on the pool, outside any transaction
+        Uni<List<String>> found = page.size() == 0
                 ? Uni.createFrom().item(List.<String>of())
-                : repositories.namesAfter(page.last(), page.size() + 1))
-                .chain(names -> {
+                : repositories.namesAfter(sql, page.last(), page.size() + 1);
+        return found.chain(names -> {
                     pagination.link(ctx.response(), "/v2/_catalog", names, page);
                     try {
                         byte[] bytes = mapper.writeValueAsBytes(Map.of("repositories", pagination.trim(names, page)));

@@ -2,13 +2,14 @@ package dev.berth.registry.tag;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.name.RepositoryName;
-import dev.berth.registry.manifest.ManifestService;
+import dev.berth.registry.error.OciError;
+import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.route.Pagination;
 import dev.berth.registry.route.Responses;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -16,24 +17,24 @@ import java.util.Map;
 /** {@code GET /v2/<name>/tags/list} with {@code n}/{@code last} pagination and a {@code Link} header. */
 @ApplicationScoped
 public class TagResource {
-    private final ManifestService manifests;
     private final TagRepository tags;
     private final Pagination pagination;
     private final ObjectMapper mapper;
+    private final Pool sql;
 
-    public TagResource(ManifestService manifests, TagRepository tags, Pagination pagination, ObjectMapper mapper) {
-        this.manifests = manifests;
+    public TagResource(TagRepository tags, Pagination pagination, ObjectMapper mapper, Pool sql) {
         this.tags = tags;
         this.pagination = pagination;
         this.mapper = mapper;
+        this.sql = sql;
     }
 
     public Uni<Void> list(RoutingContext ctx, RepositoryName name, boolean head) {
         Pagination.Page page = pagination.parse(ctx.request());
-        return Panache.withSession(() -> manifests.existingRepository(name)
-                .chain(repo -> page.size() == 0
-                        ? Uni.createFrom().item(java.util.List.<String>of())
-                        : tags.namesAfter(repo.id, page.last(), page.size() + 1)))
+        // one read-only statement (also telling whether the repository exists): on the pool
+        return tags.namesAfter(sql, name.value(), page.last(), page.size() == 0 ? 0 : page.size() + 1)
+                .onItem().ifNull().failWith(() -> new RegistryException(OciError.NAME_UNKNOWN,
+                        "repository " + name + " is not known to the registry"))
                 .chain(names -> {
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("name", name.value());

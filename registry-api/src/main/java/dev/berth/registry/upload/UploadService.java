@@ -11,7 +11,6 @@ import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.route.Responses;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
@@ -194,18 +193,25 @@ public class UploadService {
 
     /**
      * Links an already stored blob into {@code name}: from repository {@code from} when given, else
-     * from anywhere in the registry. Returns false when there is nothing to mount.
+     * from anywhere in the registry. Returns false when there is nothing to mount. One statement (see
+     * {@link BlobRepository#mount}).
      */
     public Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from) {
-        return Panache.withTransaction(() -> {
-            Uni<Boolean> available = from == null
-                    ? blobs.findById(digest.toString()).map(b -> b != null)
-                    : repositories.findByName(from.value()).chain(src -> src == null
-                            ? Uni.createFrom().item(false)
-                            : blobs.findLinked(src.id, digest.toString()).map(b -> b != null));
-            return available.chain(ok -> !ok ? Uni.createFrom().item(false)
-                    : repositories.getOrCreate(name.value())
-                            .chain(repo -> blobs.link(repo.id, digest.toString())).replaceWith(true));
+        return mount(name, digest, from, 0);
+    }
+
+    private Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from, int attempt) {
+        return blobs.mount(sql, name.value(), digest.toString(), from == null ? null : from.value()).chain(mount -> {
+            if (!mount.available() || mount.linked()) {
+                return Uni.createFrom().item(mount.available());
+            }
+            // the repository was created concurrently, after the statement's snapshot: now it is visible
+            if (attempt >= 2) {
+                return Uni.createFrom().failure(new IllegalStateException(
+                        "repository " + name + " keeps appearing and disappearing under concurrent mounts"));
+            }
+            LOG.debugf("Mount of %s into %s: repository created concurrently, trying again", digest, name);
+            return mount(name, digest, from, attempt + 1);
         });
     }
 
