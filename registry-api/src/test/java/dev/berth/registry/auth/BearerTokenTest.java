@@ -23,6 +23,7 @@ import org.jose4j.jws.JsonWebSignature;
 import org.jose4j.jwt.JwtClaims;
 import org.jose4j.jwt.NumericDate;
 import org.jose4j.keys.HmacKey;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 /** registry-api with auth on: challenges, grants, and hostile tokens. */
@@ -247,5 +248,65 @@ class BearerTokenTest {
         int fetches = Integer.parseInt(System.getProperty(TestJwks.FETCHES_PROPERTY, "0"));
         get(sign(claims("alice", List.of()), k2, "k2"), "/v2/").then().statusCode(200);
         assertThat(Integer.parseInt(System.getProperty(TestJwks.FETCHES_PROPERTY))).isGreaterThan(fetches);
+    }
+
+    @Inject
+    TokenVerifier verifier;
+
+    private static String withKey(String jwks, PublicJsonWebKey key) {
+        return jwks.substring(0, jwks.length() - 2) + "," + key.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY) + "]}";
+    }
+
+    /** An unknown kid makes registry-api fetch the JWKS again (the min refresh interval is 0 in this profile). */
+    private static void makeTheRegistryRefetchTheJwks() {
+        get(sign(claims("alice", List.of()), TestJwks.generate("unknown"), "unknown-" + UUID.randomUUID()), "/v2/")
+                .then().statusCode(401);
+    }
+
+    @Test
+    void aKidDroppedFromTheJwksEndsItsCachedTokensAtOnce() {
+        String before = System.getProperty(TestJwks.JWKS_PROPERTY);
+        try {
+            PublicJsonWebKey k3 = TestJwks.generate("k3");
+            System.setProperty(TestJwks.JWKS_PROPERTY, withKey(before, k3));
+            String repo = RegistryTestSupport.uniqueRepo("team-a");
+            String token = sign(claims("alice", List.of(repo(repo, "pull"))), k3, "k3");
+            String k1Token = token("alice", repo(repo, "pull"));
+            RegistryTestSupport.assertOciError(get(token, "/v2/" + repo + "/tags/list"), 404, "NAME_UNKNOWN");
+            get(k1Token, "/v2/").then().statusCode(200);
+            long cached = verifier.cachedTokens();
+            assertThat(cached).as("both verified tokens are cached").isGreaterThanOrEqualTo(2);
+            // served from the cache: the same answer
+            RegistryTestSupport.assertOciError(get(token, "/v2/" + repo + "/tags/list"), 404, "NAME_UNKNOWN");
+
+            // token-service drops k3: at the next JWKS fetch its tokens stop, cached or not
+            System.setProperty(TestJwks.JWKS_PROPERTY, before);
+            makeTheRegistryRefetchTheJwks();
+            Response refused = get(token, "/v2/" + repo + "/tags/list");
+            RegistryTestSupport.assertOciError(refused, 401, "UNAUTHORIZED");
+            assertThat(refused.getHeader("WWW-Authenticate")).contains("error=\"invalid_token\"");
+            // tokens of the keys that stayed are still good
+            get(k1Token, "/v2/").then().statusCode(200);
+
+        } finally {
+            System.setProperty(TestJwks.JWKS_PROPERTY, before);
+        }
+    }
+
+    @Test
+    void aKidReboundToAnotherKeyEndsTheCachedTokensOfTheOldKey() {
+        String before = System.getProperty(TestJwks.JWKS_PROPERTY);
+        try {
+            PublicJsonWebKey k5 = TestJwks.generate("k5");
+            System.setProperty(TestJwks.JWKS_PROPERTY, withKey(before, k5));
+            String token = sign(claims("alice", List.of()), k5, "k5");
+            get(token, "/v2/").then().statusCode(200);
+            get(token, "/v2/").then().statusCode(200);
+            System.setProperty(TestJwks.JWKS_PROPERTY, withKey(before, TestJwks.generate("k5")));
+            makeTheRegistryRefetchTheJwks();
+            get(token, "/v2/").then().statusCode(401);
+        } finally {
+            System.setProperty(TestJwks.JWKS_PROPERTY, before);
+        }
     }
 }
