@@ -9,7 +9,7 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.manifest.Manifest;
 import dev.berth.registry.manifest.ManifestRepository;
 import dev.berth.registry.repository.ImageRepositoryRepository;
-import dev.berth.registry.route.Responses;
+import dev.berth.registry.http.Responses;
 import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;

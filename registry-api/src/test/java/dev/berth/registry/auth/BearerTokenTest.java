@@ -127,6 +127,23 @@ class BearerTokenTest {
         Response push = given().header("Authorization", "Bearer " + pull).post("/v2/" + repo + "/blobs/uploads/");
         RegistryTestSupport.assertOciError(push, 403, "DENIED");
         assertThat(push.getHeader("WWW-Authenticate")).contains("error=\"insufficient_scope\"");
+        // the body names the action that was missing, not the first one checked
+        assertThat(push.jsonPath().getString("errors[0].detail.Action")).isEqualTo("push");
+        assertThat(push.jsonPath().getString("errors[0].detail.Name")).isEqualTo(repo);
+        assertThat(push.jsonPath().getString("errors[0].detail.Type")).isEqualTo("repository");
+        Response manifestPush = given().header("Authorization", "Bearer " + pull).contentType("application/vnd.oci.image.manifest.v1+json")
+                .body("{}").put("/v2/" + repo + "/manifests/v1");
+        RegistryTestSupport.assertOciError(manifestPush, 403, "DENIED");
+        assertThat(manifestPush.jsonPath().getString("errors[0].detail.Action")).isEqualTo("push");
+        // neither pull nor push: both are named
+        String other = token("alice", repo(repo + "-other", "pull", "push"));
+        Response neither = given().header("Authorization", "Bearer " + other).post("/v2/" + repo + "/blobs/uploads/");
+        RegistryTestSupport.assertOciError(neither, 403, "DENIED");
+        assertThat(neither.jsonPath().getString("errors[0].detail.Action")).isEqualTo("pull,push");
+        // a push-only token asking to push is told it lacks pull
+        Response pushOnly = given().header("Authorization", "Bearer " + token("alice", repo(repo, "push")))
+                .post("/v2/" + repo + "/blobs/uploads/");
+        assertThat(pushOnly.jsonPath().getString("errors[0].detail.Action")).isEqualTo("pull");
         RegistryTestSupport.assertOciError(given().header("Authorization", "Bearer " + pull)
                 .delete("/v2/" + repo + "/manifests/sha256:" + "0".repeat(64)), 403, "DENIED");
         // the same action on another repository
