@@ -45,6 +45,18 @@ public interface AuthConfig {
     @WithDefault("PT5S")
     Duration jwksMinRefreshInterval();
 
+    /** The cache of verified tokens (see {@link VerifiedTokenCache}). */
+    VerifiedTokenCacheConfig verifiedTokenCache();
+
+    interface VerifiedTokenCacheConfig {
+        /**
+         * Verified tokens remembered at most ({@code registry.auth.verified-token-cache.max-size}); each entry is a
+         * few hundred bytes. 0 verifies every request's token in full.
+         */
+        @WithDefault("10000")
+        long maxSize();
+    }
+
     default String effectiveJwksUrl() {
         return jwksUrl().orElseGet(() -> {
             String realm = realm();

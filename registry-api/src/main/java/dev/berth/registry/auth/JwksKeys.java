@@ -11,6 +11,11 @@ import io.smallrye.jwt.util.KeyUtils;
 import java.security.Key;
 import java.security.PublicKey;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.jboss.logging.Logger;
@@ -32,10 +37,25 @@ public class JwksKeys {
     private volatile long fetchedAt;
     private volatile long lastAttempt;
     private CompletableFuture<Map<String, PublicKey>> inFlight;
+    /** Told the kids that a refresh removed or bound to another key (the verified-token cache forgets them). */
+    private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
 
     public JwksKeys(AuthConfig config, Vertx vertx) {
         this.config = config;
         this.vertx = vertx;
+    }
+
+    /** Calls {@code listener} after each JWKS fetch that dropped a kid or changed its key, with those kids. */
+    public void onKeysWithdrawn(Consumer<Set<String>> listener) {
+        listeners.add(listener);
+    }
+
+    /** The key for {@code kid} when the JWKS is fresh and holds it; null otherwise (then use {@link #key}). */
+    PublicKey freshKey(String kid) {
+        if (fetchedAt == 0 || System.nanoTime() - fetchedAt > config.jwksCacheTtl().toNanos()) {
+            return null;
+        }
+        return keys.get(kid);
     }
 
     /** The key for {@code kid}, fetching the JWKS first when needed; null when token-service has no such key. */
@@ -100,7 +120,21 @@ public class JwksKeys {
                                 parsed.put(jwk.getKeyId(), pub);
                             }
                         }
+                        Map<String, PublicKey> before = keys;
                         keys = Map.copyOf(parsed);
+                        Set<String> withdrawn = new HashSet<>();
+                        before.forEach((kid, old) -> {
+                            if (!old.equals(parsed.get(kid))) {
+                                withdrawn.add(kid);
+                            }
+                        });
+                        if (!withdrawn.isEmpty()) {
+                            LOG.infof("JWKS of %s no longer holds the keys %s as before: tokens signed with them are refused",
+                                    config.effectiveJwksUrl(), withdrawn);
+                            for (Consumer<Set<String>> listener : listeners) {
+                                listener.accept(Set.copyOf(withdrawn));
+                            }
+                        }
                         fetchedAt = System.nanoTime();
                         LOG.debugf("JWKS of %s: %s", config.effectiveJwksUrl(), parsed.keySet());
                         future.complete(keys);

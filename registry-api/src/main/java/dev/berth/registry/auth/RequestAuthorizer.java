@@ -1,24 +1,25 @@
 package dev.berth.registry.auth;
 
-import dev.berth.registry.route.V2Paths;
+import dev.berth.core.scope.Scope;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.route.Endpoint;
+import dev.berth.registry.route.RequestGuard;
+import dev.berth.registry.route.Route;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.io.ByteArrayOutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Matcher;
+import java.util.Map;
 import org.jboss.logging.Logger;
 
 /**
- * Docker token authentication of the /v2 API ({@code registry.auth.enabled=true}). Works out which access a
- * request needs from its path and method, and:
+ * Docker token authentication of the /v2 API ({@code registry.auth.enabled=true}). Takes the access a request
+ * needs from its {@link Route} (the router's one match), and:
  * <ul>
  * <li>without a (valid) bearer token answers {@code 401 UNAUTHORIZED} with
  * {@code WWW-Authenticate: Bearer realm="…",service="…",scope="…"} ({@code /v2/} without scope);</li>
@@ -28,7 +29,7 @@ import org.jboss.logging.Logger;
  * </ul>
  */
 @ApplicationScoped
-public class RequestAuthorizer {
+public class RequestAuthorizer implements RequestGuard {
     private static final Logger LOG = Logger.getLogger(RequestAuthorizer.class);
 
     private final AuthConfig config;
@@ -41,28 +42,26 @@ public class RequestAuthorizer {
         this.metrics = metrics;
     }
 
+    @Override
     public boolean enabled() {
         return config.enabled();
     }
 
-    /** One access a request needs. */
-    record Need(String type, String name, String action) {
-    }
-
-    /** What a request needs: the accesses, the scope to name in a challenge, and an optional mount source. */
-    record Required(List<Need> needs, String scope, String mountFrom) {
-    }
-
-    /** Completes when the request may go on; fails with a 401 or 403 {@link RegistryException} otherwise. */
-    public Uni<Void> authorize(RoutingContext ctx) {
-        HttpServerRequest request = ctx.request();
-        Required required;
-        try {
-            required = required(decode(request.path()), request.method(), request);
-        } catch (RuntimeException e) {
-            required = new Required(List.of(), null, null);
+    /** What a request needs: the scope it must be granted (null: any valid token), and an optional mount source. */
+    record Required(Scope scope, String mountFrom) {
+        /** The scope value of a challenge, naming the mount source too. */
+        String challengeScope() {
+            if (scope == null) {
+                return null;
+            }
+            return mountFrom == null ? scope.toString() : Scope.format(List.of(scope, Scope.repository(mountFrom, Scope.PULL)));
         }
-        Required need = required;
+    }
+
+    @Override
+    public Uni<Void> check(RoutingContext ctx, Route route) {
+        HttpServerRequest request = ctx.request();
+        Required need = required(route, request.method(), request);
         String authorization = request.getHeader("Authorization");
         if (authorization == null || !authorization.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return Uni.createFrom().failure(unauthorized(ctx, need, null, "authentication required"));
@@ -75,15 +74,24 @@ public class RequestAuthorizer {
                     return unauthorized(ctx, need, "invalid_token", "the token is invalid or expired");
                 })
                 .map(verified -> {
-                    for (Need n : need.needs()) {
-                        if (!verified.allows(n.type(), n.name(), n.action())) {
+                    Scope scope = need.scope();
+                    if (scope != null) {
+                        // every missing action is reported, not the first one checked (a push denied for want of
+                        // push must not say "pull")
+                        List<String> missing = new ArrayList<>();
+                        for (String action : scope.actions()) {
+                            if (!verified.allows(scope.type(), scope.name(), action)) {
+                                missing.add(action);
+                            }
+                        }
+                        if (!missing.isEmpty()) {
                             metrics.counter("berth.registry.auth.refused", "reason", "insufficient_scope").increment();
                             challenge(ctx, need, "insufficient_scope");
                             throw new RegistryException(OciError.DENIED, "requested access to the resource is denied",
-                                    java.util.Map.of("Type", n.type(), "Name", n.name(), "Action", n.action()));
+                                    Map.of("Type", scope.type(), "Name", scope.name(), "Action", String.join(",", missing)));
                         }
                     }
-                    if (need.mountFrom() != null && !verified.allows("repository", need.mountFrom(), "pull")) {
+                    if (need.mountFrom() != null && !verified.allows(Scope.REPOSITORY, need.mountFrom(), Scope.PULL)) {
                         // not readable: start a normal upload instead of mounting; the response says nothing of the source
                         request.params().remove("mount");
                         request.params().remove("from");
@@ -93,61 +101,17 @@ public class RequestAuthorizer {
                 });
     }
 
-    Required required(String path, HttpMethod method, HttpServerRequest request) {
-        if (path.equals("/v2") || path.equals("/v2/")) {
-            return new Required(List.of(), null, null);
-        }
-        if (path.equals("/v2/_catalog")) {
-            return new Required(List.of(new Need("registry", "catalog", "*")), "registry:catalog:*", null);
-        }
-        Matcher m = V2Paths.UPLOAD.matcher(path);
-        if (m.matches()) {
-            String name = m.group(1);
-            List<Need> needs = new ArrayList<>(List.of(new Need("repository", name, "pull"), new Need("repository", name, "push")));
-            String scope = repositoryScope(name, "pull,push");
-            String from = null;
-            if (method == HttpMethod.POST && request.getParam("mount") != null) {
-                from = request.getParam("from");
-                if (from == null || from.isEmpty()) {
-                    // a mount from "anywhere" cannot be checked: it becomes a plain upload
-                    request.params().remove("mount");
-                } else {
-                    scope = scope + " " + repositoryScope(from, "pull");
-                }
+    Required required(Route route, HttpMethod method, HttpServerRequest request) {
+        String from = null;
+        if (route.endpoint() == Endpoint.UPLOAD_START && method == HttpMethod.POST && request.getParam("mount") != null) {
+            from = request.getParam("from");
+            if (from == null || from.isEmpty()) {
+                // a mount from "anywhere" cannot be checked: it becomes a plain upload
+                request.params().remove("mount");
+                from = null;
             }
-            return new Required(needs, scope, from == null || from.isEmpty() ? null : from);
         }
-        m = V2Paths.BLOB.matcher(path);
-        if (m.matches()) {
-            return single(m.group(1), method == HttpMethod.DELETE ? "delete" : "pull");
-        }
-        m = V2Paths.MANIFEST.matcher(path);
-        if (m.matches()) {
-            String name = m.group(1);
-            if (method == HttpMethod.PUT) {
-                return new Required(List.of(new Need("repository", name, "pull"), new Need("repository", name, "push")),
-                        repositoryScope(name, "pull,push"), null);
-            }
-            return single(name, method == HttpMethod.DELETE ? "delete" : "pull");
-        }
-        m = V2Paths.TAGS.matcher(path);
-        if (m.matches()) {
-            return single(m.group(1), "pull");
-        }
-        m = V2Paths.REFERRERS.matcher(path);
-        if (m.matches()) {
-            return single(m.group(1), "pull");
-        }
-        // unknown endpoints: a valid token is enough to be told they do not exist
-        return new Required(List.of(), null, null);
-    }
-
-    private static Required single(String name, String action) {
-        return new Required(List.of(new Need("repository", name, action)), repositoryScope(name, action), null);
-    }
-
-    private static String repositoryScope(String name, String actions) {
-        return "repository:" + name + ":" + actions;
+        return new Required(route.scope(method), from);
     }
 
     private RegistryException unauthorized(RoutingContext ctx, Required need, String error, String message) {
@@ -158,8 +122,9 @@ public class RequestAuthorizer {
     private void challenge(RoutingContext ctx, Required need, String error) {
         StringBuilder value = new StringBuilder("Bearer realm=\"").append(quote(config.realm()))
                 .append("\",service=\"").append(quote(config.service())).append('"');
-        if (need.scope() != null) {
-            value.append(",scope=\"").append(quote(need.scope())).append('"');
+        String scope = need.challengeScope();
+        if (scope != null) {
+            value.append(",scope=\"").append(quote(scope)).append('"');
         }
         if (error != null) {
             value.append(",error=\"").append(error).append('"');
@@ -169,25 +134,5 @@ public class RequestAuthorizer {
 
     private static String quote(String text) {
         return text.replace("\\", "\\\\").replace("\"", "\\\"");
-    }
-
-    /** %XX escapes decoded (as the router does); a malformed escape is left as is. */
-    static String decode(String path) {
-        if (path.indexOf('%') < 0) {
-            return path;
-        }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(path.length());
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c == '%' && i + 2 < path.length() && Character.digit(path.charAt(i + 1), 16) >= 0
-                    && Character.digit(path.charAt(i + 2), 16) >= 0) {
-                out.write(Integer.parseInt(path.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                byte[] bytes = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
-                out.write(bytes, 0, bytes.length);
-            }
-        }
-        return out.toString(StandardCharsets.UTF_8);
     }
 }

@@ -44,10 +44,21 @@ public class TokenVerifier {
     private final Set<String> algorithms;
     private final JWTAuthContextInfo context;
     private final JWTParser parser;
+    private final VerifiedTokenCache cache;
 
     public TokenVerifier(AuthConfig config, JwksKeys keys, ObjectMapper mapper) {
         this.keys = keys;
         this.mapper = mapper;
+        long maxSize = config.verifiedTokenCache().maxSize();
+        if (maxSize < 0) {
+            throw new IllegalArgumentException("registry.auth.verified-token-cache.max-size must not be negative");
+        }
+        this.cache = maxSize == 0 ? null
+                : new VerifiedTokenCache(maxSize, System::currentTimeMillis, com.github.benmanes.caffeine.cache.Ticker.systemTicker());
+        if (cache != null) {
+            // a kid dropped from (or re-bound in) the JWKS ends its tokens at once, not at their exp
+            keys.onKeysWithdrawn(cache::forget);
+        }
         Set<SignatureAlgorithm> allowed = EnumSet.noneOf(SignatureAlgorithm.class);
         for (String alg : config.algorithms()) {
             SignatureAlgorithm known = ASYMMETRIC.stream().filter(a -> a.getAlgorithm().equals(alg.trim())).findFirst()
@@ -91,6 +102,20 @@ public class TokenVerifier {
 
     /** Fails with {@link InvalidToken} when anything is wrong. */
     public Uni<Verified> verify(String token) {
+        if (cache != null) {
+            VerifiedTokenCache.Entry hit = cache.get(token);
+            if (hit != null) {
+                // used only while the JWKS is fresh and still binds the kid to the key that verified the token
+                PublicKey current = keys.freshKey(hit.kid());
+                if (current != null && (current == hit.key() || current.equals(hit.key()))) {
+                    return Uni.createFrom().item(hit.verified());
+                }
+            }
+        }
+        return verifyInFull(token);
+    }
+
+    private Uni<Verified> verifyInFull(String token) {
         Header header;
         try {
             header = header(token);
@@ -108,11 +133,11 @@ public class TokenVerifier {
             if (key == null) {
                 throw new InvalidToken("unknown kid " + header.kid());
             }
-            return verified(token, key);
+            return verified(token, header.kid(), key);
         });
     }
 
-    private Verified verified(String token, PublicKey key) {
+    private Verified verified(String token, String kid, PublicKey key) {
         // a copy per key rather than JWTParser.verify(token, key): verify() swaps in ES256/RS256 as the only
         // algorithm when the allow-list has none of the key's family, which must not widen our allow-list
         JWTAuthContextInfo withKey = new JWTAuthContextInfo(context);
@@ -122,7 +147,11 @@ public class TokenVerifier {
             if (!(jwt.getClaim(Claims.sub.name()) instanceof String subject)) {
                 throw new InvalidToken("sub is not a string");
             }
-            return new Verified(subject, access(jwt.getClaim("access")));
+            Verified verified = new Verified(subject, access(jwt.getClaim("access")));
+            if (cache != null) {
+                cache.put(token, new VerifiedTokenCache.Entry(verified, kid, key, jwt.getExpirationTime() * 1000L));
+            }
+            return verified;
         } catch (ParseException e) {
             Throwable cause = e.getCause();
             throw new InvalidToken(cause != null && cause.getMessage() != null ? cause.getMessage() : e.getMessage());
@@ -169,7 +198,12 @@ public class TokenVerifier {
                 }
             }
         }
-        return grants;
+        return List.copyOf(grants);
+    }
+
+    /** Verified tokens held in the cache now (for tests). */
+    long cachedTokens() {
+        return cache == null ? 0 : cache.size();
     }
 
     /** The token cannot be trusted; the reason is for the log only. */

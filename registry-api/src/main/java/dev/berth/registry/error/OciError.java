@@ -18,6 +18,8 @@ public enum OciError {
     TOOMANYREQUESTS(429, "too many requests"),
     /** Not in the spec's table; distribution uses it for bad {@code n}. */
     PAGINATION_NUMBER_INVALID(400, "invalid number of results requested"),
+    /** Not in the spec's table; distribution's code for a tag it cannot take (a manifest PUT to an invalid tag). */
+    TAG_INVALID(400, "manifest tag invalid"),
     /** Not in the spec's table: the storage backend refused a write (disk full, quota). */
     STORAGE_FULL(507, "storage is out of space"),
     UNKNOWN(500, "unknown error");

@@ -1,7 +1,7 @@
 package dev.berth.registry.health;
 
 import dev.berth.core.storage.BlobStore;
-import dev.berth.registry.route.Responses;
+import dev.berth.registry.http.Responses;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;

@@ -6,7 +6,7 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.config.RegistryConfig;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
-import dev.berth.registry.route.Responses;
+import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;

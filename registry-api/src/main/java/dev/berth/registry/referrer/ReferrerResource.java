@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.berth.core.digest.Digest;
 import dev.berth.core.media.MediaTypes;
 import dev.berth.core.name.RepositoryName;
-import dev.berth.registry.route.Responses;
+import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;

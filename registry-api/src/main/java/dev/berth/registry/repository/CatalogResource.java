@@ -1,8 +1,8 @@
 package dev.berth.registry.repository;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.berth.registry.route.Pagination;
-import dev.berth.registry.route.Responses;
+import dev.berth.registry.http.Pagination;
+import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.ext.web.RoutingContext;

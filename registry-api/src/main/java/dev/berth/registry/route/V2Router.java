@@ -1,12 +1,16 @@
 package dev.berth.registry.route;
 
 import dev.berth.core.digest.Digest;
+import dev.berth.core.digest.InvalidDigestException;
+import dev.berth.core.name.InvalidNameException;
 import dev.berth.core.name.Reference;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.blob.BlobResource;
-import dev.berth.registry.error.ErrorResponder;
+import dev.berth.registry.http.ErrorResponder;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.http.ErrorResponder;
+import dev.berth.registry.http.Responses;
 import dev.berth.registry.manifest.ManifestResource;
 import dev.berth.registry.referrer.ReferrerResource;
 import dev.berth.registry.repository.CatalogResource;
@@ -23,12 +27,11 @@ import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.util.function.Supplier;
-import java.util.regex.Matcher;
 
 /**
  * The {@code /v2/} API on plain Vert.x routes, so that blob bodies stream straight between the socket
- * and storage without being buffered. Paths are matched from the right because repository names may
- * contain slashes; each feature's resource does the work.
+ * and storage without being buffered. Each request is matched once into a {@link Route}, checked by the
+ * {@link RequestGuard} and handed to its feature's resource.
  */
 @ApplicationScoped
 public class V2Router {
@@ -40,12 +43,12 @@ public class V2Router {
     private final ReferrerResource referrers;
     private final CatalogResource catalog;
     private final ErrorResponder errors;
-    /** Docker token authentication; a no-op unless registry.auth.enabled=true. */
-    @jakarta.inject.Inject
-    dev.berth.registry.auth.RequestAuthorizer authorizer;
+    /** Docker token authentication (auth.RequestAuthorizer); checks nothing unless registry.auth.enabled=true. */
+    private final RequestGuard guard;
 
     public V2Router(BlobResource blobs, UploadResource uploads, ManifestResource manifests, TagResource tags,
-            ReferrerResource referrers, CatalogResource catalog, ErrorResponder errors) {
+            ReferrerResource referrers, CatalogResource catalog, ErrorResponder errors, RequestGuard guard) {
+        this.guard = guard;
         this.blobs = blobs;
         this.uploads = uploads;
         this.manifests = manifests;
@@ -78,7 +81,9 @@ public class V2Router {
     private void run(RoutingContext ctx) {
         Uni<Void> work;
         try {
-            work = authorizer.enabled() ? authorizer.authorize(ctx).chain(() -> dispatch(ctx)) : dispatch(ctx);
+            // matched once: the guard checks and the handler serves the same route
+            Route route = Route.match(ctx.request().path());
+            work = guard.enabled() ? guard.check(ctx, route).chain(() -> dispatch(ctx, route)) : dispatch(ctx, route);
         } catch (RuntimeException e) {
             work = Uni.createFrom().failure(e);
         }
@@ -86,97 +91,88 @@ public class V2Router {
         }, failure -> errors.respond(ctx, failure));
     }
 
-    private Uni<Void> dispatch(RoutingContext ctx) {
-        String path = percentDecode(ctx.request().path());
+    private Uni<Void> dispatch(RoutingContext ctx, Route route) {
         HttpMethod method = ctx.request().method();
         boolean head = method == HttpMethod.HEAD;
-        if (path.equals("/v2") || path.equals("/v2/")) {
-            return on(method, HttpMethod.GET, HttpMethod.HEAD, () -> {
+        return switch (route.endpoint()) {
+            case BASE -> on(method, HttpMethod.GET, HttpMethod.HEAD, () -> {
                 ctx.response().putHeader("Content-Type", "application/json").putHeader("Content-Length", "2");
                 return Responses.uni(head ? ctx.response().end() : ctx.response().end("{}"));
             });
-        }
-        if (path.equals("/v2/_catalog")) {
-            return on(method, HttpMethod.GET, HttpMethod.GET, () -> catalog.list(ctx));
-        }
-        Matcher m = V2Paths.UPLOAD.matcher(path);
-        if (m.matches()) {
-            RepositoryName name = new RepositoryName(m.group(1));
-            String id = m.group(2);
-            if (id.isEmpty()) {
-                return on(method, HttpMethod.POST, HttpMethod.POST, () -> uploads.post(ctx, name));
+            case CATALOG -> on(method, HttpMethod.GET, HttpMethod.GET, () -> catalog.list(ctx));
+            case UPLOAD_START -> on(method, HttpMethod.POST, HttpMethod.POST,
+                    () -> uploads.post(ctx, new RepositoryName(route.name())));
+            case UPLOAD -> {
+                RepositoryName name = new RepositoryName(route.name());
+                String id = route.reference();
+                yield switch (method.name()) {
+                    case "PATCH" -> uploads.patch(ctx, name, id);
+                    case "PUT" -> uploads.put(ctx, name, id);
+                    case "GET" -> uploads.status(ctx, name, id);
+                    case "DELETE" -> uploads.cancel(ctx, name, id);
+                    default -> unsupported(method);
+                };
             }
-            return switch (method.name()) {
-                case "PATCH" -> uploads.patch(ctx, name, id);
-                case "PUT" -> uploads.put(ctx, name, id);
-                case "GET" -> uploads.status(ctx, name, id);
-                case "DELETE" -> uploads.cancel(ctx, name, id);
-                default -> unsupported(method, path);
-            };
-        }
-        m = V2Paths.BLOB.matcher(path);
-        if (m.matches()) {
-            RepositoryName name = new RepositoryName(m.group(1));
-            Digest digest = Digest.parse(m.group(2));
-            return switch (method.name()) {
-                case "GET", "HEAD" -> blobs.get(ctx, name, digest, head);
-                case "DELETE" -> blobs.delete(ctx, name, digest);
-                default -> unsupported(method, path);
-            };
-        }
-        m = V2Paths.MANIFEST.matcher(path);
-        if (m.matches()) {
-            RepositoryName name = new RepositoryName(m.group(1));
-            Reference reference = Reference.parse(m.group(2));
-            return switch (method.name()) {
-                case "GET", "HEAD" -> manifests.get(ctx, name, reference, head);
-                case "PUT" -> manifests.put(ctx, name, reference);
-                case "DELETE" -> manifests.delete(ctx, name, reference);
-                default -> unsupported(method, path);
-            };
-        }
-        m = V2Paths.TAGS.matcher(path);
-        if (m.matches()) {
-            RepositoryName name = new RepositoryName(m.group(1));
-            return on(method, HttpMethod.GET, HttpMethod.HEAD, () -> tags.list(ctx, name, head));
-        }
-        m = V2Paths.REFERRERS.matcher(path);
-        if (m.matches()) {
-            RepositoryName name = new RepositoryName(m.group(1));
-            Digest digest = Digest.parse(m.group(2));
-            return on(method, HttpMethod.GET, HttpMethod.GET, () -> referrers.list(ctx, name, digest));
-        }
-        throw new RegistryException(OciError.NAME_UNKNOWN, 404, "no such endpoint: " + path);
+            case BLOB -> {
+                RepositoryName name = new RepositoryName(route.name());
+                Digest digest = Digest.parse(route.reference());
+                yield switch (method.name()) {
+                    case "GET", "HEAD" -> blobs.get(ctx, name, digest, head);
+                    case "DELETE" -> blobs.delete(ctx, name, digest);
+                    default -> unsupported(method);
+                };
+            }
+            case MANIFEST -> manifest(ctx, route, method);
+            case TAGS -> on(method, HttpMethod.GET, HttpMethod.HEAD,
+                    () -> tags.list(ctx, new RepositoryName(route.name()), head));
+            case REFERRERS -> {
+                RepositoryName name = new RepositoryName(route.name());
+                Digest digest = Digest.parse(route.reference());
+                yield on(method, HttpMethod.GET, HttpMethod.GET, () -> referrers.list(ctx, name, digest));
+            }
+            case UNKNOWN -> throw new RegistryException(OciError.NAME_UNKNOWN, 404, "no such endpoint: " + route.path());
+        };
     }
 
-    /** Decodes %XX escapes (clients escape the colon of a digest); a malformed escape is left as is. */
-    static String percentDecode(String path) {
-        if (path.indexOf('%') < 0) {
-            return path;
-        }
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(path.length());
-        for (int i = 0; i < path.length(); i++) {
-            char c = path.charAt(i);
-            if (c == '%' && i + 2 < path.length() && Character.digit(path.charAt(i + 1), 16) >= 0
-                    && Character.digit(path.charAt(i + 2), 16) >= 0) {
-                out.write(Integer.parseInt(path.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                byte[] bytes = String.valueOf(c).getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                out.write(bytes, 0, bytes.length);
+    private Uni<Void> manifest(RoutingContext ctx, Route route, HttpMethod method) {
+        boolean head = method == HttpMethod.HEAD;
+        RepositoryName name = new RepositoryName(route.name());
+        Reference reference;
+        try {
+            reference = Reference.parse(route.reference());
+        } catch (InvalidNameException | InvalidDigestException e) {
+            // neither a tag nor a digest: no manifest is known by it (404, as distribution answers and the OCI
+            // conformance suite expects); a PUT names a tag it cannot create (400 TAG_INVALID, or DIGEST_INVALID
+            // for a malformed digest), and DELETE keeps its 400 with the reason
+            if (head || method == HttpMethod.GET) {
+                throw new RegistryException(OciError.MANIFEST_UNKNOWN,
+                        "manifest unknown: '" + abbreviate(route.reference()) + "' is neither a valid tag nor a digest");
             }
+            if (method == HttpMethod.PUT && e instanceof InvalidNameException) {
+                throw new RegistryException(OciError.TAG_INVALID, e.getMessage());
+            }
+            throw e;
         }
-        return out.toString(java.nio.charset.StandardCharsets.UTF_8);
+        return switch (method.name()) {
+            case "GET", "HEAD" -> manifests.get(ctx, name, reference, head);
+            case "PUT" -> manifests.put(ctx, name, reference);
+            case "DELETE" -> manifests.delete(ctx, name, reference);
+            default -> unsupported(method);
+        };
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private static Uni<Void> on(HttpMethod actual, HttpMethod allowed, HttpMethod alsoAllowed, Supplier<Uni<Void>> call) {
         if (actual != allowed && actual != alsoAllowed) {
-            return unsupported(actual, null);
+            return unsupported(actual);
         }
         return call.get();
     }
 
-    private static Uni<Void> unsupported(HttpMethod method, String path) {
+    private static Uni<Void> unsupported(HttpMethod method) {
         return Uni.createFrom().failure(new RegistryException(OciError.UNSUPPORTED,
                 "method " + method + " is not supported here"));
     }

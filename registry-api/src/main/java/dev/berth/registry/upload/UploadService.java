@@ -10,7 +10,7 @@ import dev.berth.registry.blob.BlobRepository;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.repository.ImageRepositoryRepository;
-import dev.berth.registry.route.Responses;
+import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;

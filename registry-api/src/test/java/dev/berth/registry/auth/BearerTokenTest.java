@@ -23,6 +23,7 @@ import org.jose4j.jws.JsonWebSignature;
 import org.jose4j.jwt.JwtClaims;
 import org.jose4j.jwt.NumericDate;
 import org.jose4j.keys.HmacKey;
+import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 /** registry-api with auth on: challenges, grants, and hostile tokens. */
@@ -126,6 +127,23 @@ class BearerTokenTest {
         Response push = given().header("Authorization", "Bearer " + pull).post("/v2/" + repo + "/blobs/uploads/");
         RegistryTestSupport.assertOciError(push, 403, "DENIED");
         assertThat(push.getHeader("WWW-Authenticate")).contains("error=\"insufficient_scope\"");
+        // the body names the action that was missing, not the first one checked
+        assertThat(push.jsonPath().getString("errors[0].detail.Action")).isEqualTo("push");
+        assertThat(push.jsonPath().getString("errors[0].detail.Name")).isEqualTo(repo);
+        assertThat(push.jsonPath().getString("errors[0].detail.Type")).isEqualTo("repository");
+        Response manifestPush = given().header("Authorization", "Bearer " + pull).contentType("application/vnd.oci.image.manifest.v1+json")
+                .body("{}").put("/v2/" + repo + "/manifests/v1");
+        RegistryTestSupport.assertOciError(manifestPush, 403, "DENIED");
+        assertThat(manifestPush.jsonPath().getString("errors[0].detail.Action")).isEqualTo("push");
+        // neither pull nor push: both are named
+        String other = token("alice", repo(repo + "-other", "pull", "push"));
+        Response neither = given().header("Authorization", "Bearer " + other).post("/v2/" + repo + "/blobs/uploads/");
+        RegistryTestSupport.assertOciError(neither, 403, "DENIED");
+        assertThat(neither.jsonPath().getString("errors[0].detail.Action")).isEqualTo("pull,push");
+        // a push-only token asking to push is told it lacks pull
+        Response pushOnly = given().header("Authorization", "Bearer " + token("alice", repo(repo, "push")))
+                .post("/v2/" + repo + "/blobs/uploads/");
+        assertThat(pushOnly.jsonPath().getString("errors[0].detail.Action")).isEqualTo("pull");
         RegistryTestSupport.assertOciError(given().header("Authorization", "Bearer " + pull)
                 .delete("/v2/" + repo + "/manifests/sha256:" + "0".repeat(64)), 403, "DENIED");
         // the same action on another repository
@@ -247,5 +265,65 @@ class BearerTokenTest {
         int fetches = Integer.parseInt(System.getProperty(TestJwks.FETCHES_PROPERTY, "0"));
         get(sign(claims("alice", List.of()), k2, "k2"), "/v2/").then().statusCode(200);
         assertThat(Integer.parseInt(System.getProperty(TestJwks.FETCHES_PROPERTY))).isGreaterThan(fetches);
+    }
+
+    @Inject
+    TokenVerifier verifier;
+
+    private static String withKey(String jwks, PublicJsonWebKey key) {
+        return jwks.substring(0, jwks.length() - 2) + "," + key.toJson(JsonWebKey.OutputControlLevel.PUBLIC_ONLY) + "]}";
+    }
+
+    /** An unknown kid makes registry-api fetch the JWKS again (the min refresh interval is 0 in this profile). */
+    private static void makeTheRegistryRefetchTheJwks() {
+        get(sign(claims("alice", List.of()), TestJwks.generate("unknown"), "unknown-" + UUID.randomUUID()), "/v2/")
+                .then().statusCode(401);
+    }
+
+    @Test
+    void aKidDroppedFromTheJwksEndsItsCachedTokensAtOnce() {
+        String before = System.getProperty(TestJwks.JWKS_PROPERTY);
+        try {
+            PublicJsonWebKey k3 = TestJwks.generate("k3");
+            System.setProperty(TestJwks.JWKS_PROPERTY, withKey(before, k3));
+            String repo = RegistryTestSupport.uniqueRepo("team-a");
+            String token = sign(claims("alice", List.of(repo(repo, "pull"))), k3, "k3");
+            String k1Token = token("alice", repo(repo, "pull"));
+            RegistryTestSupport.assertOciError(get(token, "/v2/" + repo + "/tags/list"), 404, "NAME_UNKNOWN");
+            get(k1Token, "/v2/").then().statusCode(200);
+            long cached = verifier.cachedTokens();
+            assertThat(cached).as("both verified tokens are cached").isGreaterThanOrEqualTo(2);
+            // served from the cache: the same answer
+            RegistryTestSupport.assertOciError(get(token, "/v2/" + repo + "/tags/list"), 404, "NAME_UNKNOWN");
+
+            // token-service drops k3: at the next JWKS fetch its tokens stop, cached or not
+            System.setProperty(TestJwks.JWKS_PROPERTY, before);
+            makeTheRegistryRefetchTheJwks();
+            Response refused = get(token, "/v2/" + repo + "/tags/list");
+            RegistryTestSupport.assertOciError(refused, 401, "UNAUTHORIZED");
+            assertThat(refused.getHeader("WWW-Authenticate")).contains("error=\"invalid_token\"");
+            // tokens of the keys that stayed are still good
+            get(k1Token, "/v2/").then().statusCode(200);
+
+        } finally {
+            System.setProperty(TestJwks.JWKS_PROPERTY, before);
+        }
+    }
+
+    @Test
+    void aKidReboundToAnotherKeyEndsTheCachedTokensOfTheOldKey() {
+        String before = System.getProperty(TestJwks.JWKS_PROPERTY);
+        try {
+            PublicJsonWebKey k5 = TestJwks.generate("k5");
+            System.setProperty(TestJwks.JWKS_PROPERTY, withKey(before, k5));
+            String token = sign(claims("alice", List.of()), k5, "k5");
+            get(token, "/v2/").then().statusCode(200);
+            get(token, "/v2/").then().statusCode(200);
+            System.setProperty(TestJwks.JWKS_PROPERTY, withKey(before, TestJwks.generate("k5")));
+            makeTheRegistryRefetchTheJwks();
+            get(token, "/v2/").then().statusCode(401);
+        } finally {
+            System.setProperty(TestJwks.JWKS_PROPERTY, before);
+        }
     }
 }

@@ -10,6 +10,7 @@ import dev.berth.core.media.MediaTypes;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -125,8 +126,10 @@ class ManifestEndpointTest {
         assertOciError(putManifest(repo, "a", MediaTypes.OCI_MANIFEST, good.replaceFirst("sha256:[0-9a-f]{64}", "sha256:1234")),
                 400, "MANIFEST_INVALID");
         // an invalid tag
-        assertOciError(putManifest(repo, "-bad", MediaTypes.OCI_MANIFEST, good), 400, "MANIFEST_INVALID");
-        assertOciError(putManifest(repo, "a".repeat(129), MediaTypes.OCI_MANIFEST, good), 400, "MANIFEST_INVALID");
+        assertOciError(putManifest(repo, "-bad", MediaTypes.OCI_MANIFEST, good), 400, "TAG_INVALID");
+        assertOciError(putManifest(repo, "a".repeat(129), MediaTypes.OCI_MANIFEST, good), 400, "TAG_INVALID");
+        // a malformed digest as the reference
+        assertOciError(putManifest(repo, "sha256:1234", MediaTypes.OCI_MANIFEST, good), 400, "DIGEST_INVALID");
         assertOciError(given().get("/v2/" + repo + "/manifests/a"), 404, "MANIFEST_UNKNOWN");
     }
 
@@ -199,5 +202,17 @@ class ManifestEndpointTest {
         putManifest(repo, "x", MediaTypes.OCI_MANIFEST, imageManifest(repo, randomBytes(5))).then().statusCode(201);
         assertOciError(given().get("/v2/" + repo + "/manifests/nope"), 404, "MANIFEST_UNKNOWN");
         assertOciError(given().get("/v2/" + repo + "/manifests/" + Digest.sha256Of("q")), 404, "MANIFEST_UNKNOWN");
+    }
+
+    @Test
+    void aReferenceThatIsNeitherATagNorADigestIsAnUnknownManifest() {
+        String repo = uniqueRepo("conformance");
+        putManifest(repo, "a", MediaTypes.OCI_MANIFEST, imageManifest(repo, randomBytes(10))).then().statusCode(201);
+        // an existing repository: the reference decides
+        for (String reference : List.of("-bad", "a".repeat(129), "sha256:1234", "nope:x", ".hidden")) {
+            assertOciError(given().get("/v2/" + repo + "/manifests/" + reference), 404, "MANIFEST_UNKNOWN");
+            Response head = given().head("/v2/" + repo + "/manifests/" + reference);
+            assertThat(head.statusCode()).as(reference).isEqualTo(404);
+        }
     }
 }

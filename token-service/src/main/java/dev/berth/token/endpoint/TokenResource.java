@@ -10,7 +10,8 @@ import dev.berth.token.policy.AccessPolicy;
 import dev.berth.token.ratelimit.LoginThrottle;
 import dev.berth.token.refresh.RefreshTokens;
 import dev.berth.token.scope.Access;
-import dev.berth.token.scope.Scope;
+import dev.berth.core.scope.InvalidScopeException;
+import dev.berth.core.scope.Scope;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.FormParam;
@@ -202,8 +203,10 @@ public class TokenResource {
     private static List<Scope> scopes(List<String> values) {
         try {
             return Scope.parseAll(values);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequest("invalid_scope", e.getMessage());
+        } catch (InvalidScopeException e) {
+            // an invalid repository name is the registry's NAME_INVALID; any other malformed scope stays UNSUPPORTED
+            throw new BadRequest("invalid_scope", e.problem() == InvalidScopeException.Problem.NAME_INVALID
+                    ? "NAME_INVALID" : "UNSUPPORTED", e.getMessage());
         }
     }
 
@@ -244,7 +247,7 @@ public class TokenResource {
                     "too many failed logins from this client; retry in " + seconds + " s")
                     .header("Retry-After", Long.toString(seconds)).build();
         } catch (BadRequest e) {
-            return error(400, e.code, "DENIED".equals(e.code) ? "DENIED" : "UNSUPPORTED", e.getMessage()).build();
+            return error(400, e.code, e.dockerCode, e.getMessage()).build();
         } catch (IdentityProviderUnavailable e) {
             LOG.errorf("identity provider unavailable: %s", e.getMessage());
             return error(503, "temporarily_unavailable", "UNAVAILABLE",
@@ -262,10 +265,16 @@ public class TokenResource {
 
     static final class BadRequest extends RuntimeException {
         final String code;
+        final String dockerCode;
 
         BadRequest(String code, String message) {
+            this(code, "DENIED".equals(code) ? "DENIED" : "UNSUPPORTED", message);
+        }
+
+        BadRequest(String code, String dockerCode, String message) {
             super(message, null, false, false);
             this.code = code;
+            this.dockerCode = dockerCode;
         }
     }
 

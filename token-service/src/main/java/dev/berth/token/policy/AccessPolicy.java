@@ -6,7 +6,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.berth.token.config.TokenConfig;
 import dev.berth.token.identity.Identity;
 import dev.berth.token.scope.Access;
-import dev.berth.token.scope.Scope;
+import dev.berth.core.scope.Scope;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.io.IOException;
 import java.io.InputStream;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.token.identity.Identity;
 import dev.berth.token.scope.Access;
-import dev.berth.token.scope.Scope;
+import dev.berth.core.scope.Scope;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

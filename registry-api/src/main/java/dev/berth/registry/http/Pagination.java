@@ -1,4 +1,4 @@
-package dev.berth.registry.route;
+package dev.berth.registry.http;
 
 import dev.berth.registry.config.RegistryConfig;
 import dev.berth.registry.error.OciError;

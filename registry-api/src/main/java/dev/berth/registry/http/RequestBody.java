@@ -1,4 +1,4 @@
-package dev.berth.registry.route;
+package dev.berth.registry.http;
 
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;

@@ -1,4 +1,4 @@
-package dev.berth.registry.route;
+package dev.berth.registry.http;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;

@@ -1,6 +1,8 @@
-package dev.berth.registry.error;
+package dev.berth.registry.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.berth.registry.error.OciError;
+import dev.berth.registry.error.RegistryException;
 import dev.berth.core.digest.InvalidDigestException;
 import dev.berth.core.media.InvalidManifestException;
 import dev.berth.core.name.InvalidNameException;
@@ -62,7 +64,7 @@ public class ErrorResponder {
         response.putHeader("Content-Type", "application/json");
         response.putHeader("Docker-Distribution-API-Version", "registry/2.0");
         // a request without a body (HEAD, GET, an empty POST) keeps its connection alive
-        boolean unread = !ctx.request().isEnded() && dev.berth.registry.route.Responses.hasBody(ctx.request());
+        boolean unread = !ctx.request().isEnded() && Responses.hasBody(ctx.request());
         boolean drained = false;
         if (unread) {
             // a request body we did not read: do not keep a half-read connection alive
@@ -112,7 +114,7 @@ public class ErrorResponder {
      */
     private static boolean drainRejectedBody(RoutingContext ctx) {
         io.vertx.core.http.HttpServerRequest request = ctx.request();
-        long length = dev.berth.registry.route.Responses.contentLength(request);
+        long length = Responses.contentLength(request);
         if (request.version() == io.vertx.core.http.HttpVersion.HTTP_2 || length < 0 || length > DRAIN_LIMIT) {
             return false;
         }
