@@ -150,7 +150,7 @@ public class TokenResource {
             } else {
                 throttle.failedKnownToken(client);
             }
-            logFailure(null, client, e.reason().label(), e.getMessage());
+            logFailure(e.username(), client, e.reason().label(), e.getMessage());
             throw e;
         }
         Optional<Identity> identity;
@@ -167,8 +167,8 @@ public class TokenResource {
             throttle.failedKnownToken(client);
             logFailure(holder.username(), client, AuthenticationFailed.Reason.DISABLED.label(),
                     "identity token of a disabled or deleted account; revoked its " + revoked + " identity token(s)");
-            throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.DISABLED,
-                    "the account of " + holder.username() + " is disabled or gone");
+            throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.DISABLED, holder.username(),
+                    "the account is disabled or gone");
         }
         return identity.get();
     }

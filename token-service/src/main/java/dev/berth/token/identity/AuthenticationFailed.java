@@ -34,6 +34,8 @@ public class AuthenticationFailed extends RuntimeException {
 
     private final Reason reason;
     private final String clientMessage;
+    /** The account concerned when known (an identity token's holder), for the log. */
+    private final String username;
 
     /** Wrong credentials (password, secret, federated token). */
     public AuthenticationFailed(String detail) {
@@ -44,15 +46,29 @@ public class AuthenticationFailed extends RuntimeException {
         this(reason, detail, CLIENT_MESSAGE);
     }
 
-    private AuthenticationFailed(Reason reason, String detail, String clientMessage) {
+    private AuthenticationFailed(Reason reason, String detail, String clientMessage, String username) {
         super(detail, null, false, false);
         this.reason = reason;
         this.clientMessage = clientMessage;
+        this.username = username;
     }
 
-    /** An identity token that no longer works, whatever the reason: the client is told to log in again. */
-    public static AuthenticationFailed identityToken(Reason reason, String detail) {
-        return new AuthenticationFailed(reason, detail, LOGIN_EXPIRED);
+    private AuthenticationFailed(Reason reason, String detail, String clientMessage) {
+        this(reason, detail, clientMessage, null);
+    }
+
+    /**
+     * An identity token that no longer works, whatever the reason: the client is told to log in again.
+     *
+     * @param username its holder, when the token is known (null otherwise)
+     */
+    public static AuthenticationFailed identityToken(Reason reason, String username, String detail) {
+        return new AuthenticationFailed(reason, detail, LOGIN_EXPIRED, username);
+    }
+
+    /** The account concerned, when known from an identity token; null otherwise. */
+    public String username() {
+        return username;
     }
 
     public Reason reason() {

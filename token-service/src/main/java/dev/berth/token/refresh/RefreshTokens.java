@@ -72,7 +72,8 @@ public class RefreshTokens {
      */
     public Holder use(String token) {
         if (token == null || !token.startsWith(PREFIX) || token.length() > 100) {
-            throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.UNKNOWN_IDENTITY_TOKEN, "not a Berth refresh token");
+            throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.UNKNOWN_IDENTITY_TOKEN, null,
+                    "not a Berth refresh token");
         }
         String hash = hash(token);
         try (Connection c = dataSource.getConnection()) {
@@ -91,15 +92,15 @@ public class RefreshTokens {
                 s.setString(1, hash);
                 try (ResultSet rs = s.executeQuery()) {
                     if (!rs.next()) {
-                        throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.UNKNOWN_IDENTITY_TOKEN,
+                        throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.UNKNOWN_IDENTITY_TOKEN, null,
                                 "unknown refresh token");
                     }
                     String username = rs.getString(1);
                     throw rs.getBoolean(2)
-                            ? AuthenticationFailed.identityToken(AuthenticationFailed.Reason.REVOKED,
-                                    "revoked refresh token of " + username)
-                            : AuthenticationFailed.identityToken(AuthenticationFailed.Reason.EXPIRED_IDENTITY_TOKEN,
-                                    "expired refresh token of " + username);
+                            ? AuthenticationFailed.identityToken(AuthenticationFailed.Reason.REVOKED, username,
+                                    "revoked refresh token")
+                            : AuthenticationFailed.identityToken(AuthenticationFailed.Reason.EXPIRED_IDENTITY_TOKEN, username,
+                                    "expired refresh token");
                 }
             }
         } catch (SQLException e) {
