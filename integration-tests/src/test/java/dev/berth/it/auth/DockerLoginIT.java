@@ -84,6 +84,30 @@ class DockerLoginIT {
     }
 
     @Test
+    void identityTokenOfADisabledAccountStaysDeadAfterItIsEnabledAgain() {
+        assertThat(login("dave", "dave-password").exitCode()).isZero();
+        String ref = stack.ref("dave/docker-app", "v1");
+        importImage("dave", ref);
+        daemon.docker("push", ref).runOk();
+        stack.keycloakAdmin().setUserEnabled("dave", false);
+        Command.Result whileDisabled;
+        try {
+            whileDisabled = daemon.docker("push", ref).run();
+        } finally {
+            stack.keycloakAdmin().setUserEnabled("dave", true);
+        }
+        assertThat(whileDisabled.exitCode()).as(whileDisabled.describe()).isNotZero();
+        // enabled again: the identity token docker stored before is dead for good, and docker says what to do
+        Command.Result afterEnable = daemon.docker("push", ref).run();
+        assertThat(afterEnable.exitCode()).as(afterEnable.describe()).isNotZero();
+        assertThat(afterEnable.output()).contains("log in again").doesNotContain("authentication failed");
+        assertThat(login("dave", "dave-password").exitCode()).isZero();
+        daemon.docker("push", ref).runOk();
+        daemon.docker("rmi", ref).run();
+        daemon.docker("logout", stack.host()).runOk();
+    }
+
+    @Test
     void wrongPasswordIsRefused() {
         Command.Result login = login("alice", "not-the-password");
         assertThat(login.exitCode()).as(login.describe()).isNotZero();

@@ -31,6 +31,27 @@ public final class Http {
         return CLIENT;
     }
 
+    /**
+     * An HTTPS client that trusts only the CA in a PEM file (for example deploy/local/make-certs' ca.crt) and verifies
+     * the host name as usual.
+     */
+    public static HttpClient trusting(java.nio.file.Path caPem) {
+        try (var in = java.nio.file.Files.newInputStream(caPem)) {
+            var ca = java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+            var store = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            store.load(null, null);
+            store.setCertificateEntry("ca", ca);
+            var trust = javax.net.ssl.TrustManagerFactory.getInstance(javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            var tls = javax.net.ssl.SSLContext.getInstance("TLS");
+            tls.init(null, trust.getTrustManagers(), null);
+            return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10))
+                    .followRedirects(HttpClient.Redirect.NEVER).sslContext(tls).build();
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new AssertionError("cannot trust " + caPem + ": " + e, e);
+        }
+    }
+
     public static HttpResponse<byte[]> send(HttpRequest request) {
         try {
             return CLIENT.send(request, HttpResponse.BodyHandlers.ofByteArray());
@@ -52,9 +73,13 @@ public final class Http {
 
     /** One GET that never throws: the status, or -1 when nothing answered (for readiness polls). */
     public static int statusOrMinusOne(URI uri) {
+        return statusOrMinusOne(CLIENT, uri);
+    }
+
+    public static int statusOrMinusOne(HttpClient client, URI uri) {
         try {
             HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).GET().build();
-            return CLIENT.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
+            return client.send(request, HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
         } catch (InterruptedException e) {

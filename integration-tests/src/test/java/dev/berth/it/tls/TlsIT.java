@@ -1,8 +1,21 @@
 package dev.berth.it.tls;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.Base64;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -17,10 +30,12 @@ import dev.berth.it.harness.ContainersTools;
 import dev.berth.it.harness.DockerDaemon;
 import dev.berth.it.harness.EmbeddedDatabase;
 import dev.berth.it.harness.FreePorts;
+import dev.berth.it.harness.Http;
 import dev.berth.it.harness.ItEnvironment;
 import dev.berth.it.harness.ItPaths;
 import dev.berth.it.harness.RegistryExtension;
 import dev.berth.it.harness.RegistryProcess;
+import dev.berth.it.harness.TokenServiceProcess;
 import dev.berth.it.harness.Tools;
 import dev.berth.it.images.Descriptor;
 import dev.berth.it.images.OciLayout;
@@ -30,7 +45,9 @@ import dev.berth.it.images.RootfsTar;
 /**
  * registry-api serving HTTPS with a certificate from a local CA made by deploy/local/make-certs:
  * skopeo pushes and pulls with the CA trusted and certificate verification on, and is refused
- * without it; docker pushes and pulls over HTTPS with the CA in /etc/docker/certs.d.
+ * without it; docker pushes and pulls over HTTPS with the CA in /etc/docker/certs.d. With authentication,
+ * token-service serves HTTPS only too (as deploy/local/up --tls runs it): the challenge's realm is https, its plain
+ * HTTP port is never opened, registry-api fetches the JWKS over https, and a login works end to end over HTTPS.
  */
 @ExtendWith(RegistryExtension.class)
 class TlsIT {
@@ -38,6 +55,8 @@ class TlsIT {
     private static Path certs;
     private static int tlsPort;
     private static Path dockerCertsDir;
+    private static ItEnvironment env;
+    private static EmbeddedDatabase db;
 
     @BeforeAll
     static void start(ItEnvironment environment) {
@@ -46,6 +65,8 @@ class TlsIT {
         certs = ItPaths.newWorkDir("tls-certs");
         Command.of(ItPaths.repoRoot().resolve("deploy/local/make-certs").toString(), certs.toString()).runOk();
         EmbeddedDatabase database = environment.database();
+        env = environment;
+        db = database;
         String databaseName = "tls_" + Long.toHexString(System.nanoTime());
         database.createDatabase(databaseName);
         tlsPort = FreePorts.loopbackPort();
@@ -70,6 +91,21 @@ class TlsIT {
             }
         }
         throw new AssertionError("registry-api did not answer on " + https + " within 30 s");
+    }
+
+    private static void awaitHttps(HttpClient client, String url) {
+        for (int i = 0; i < 120; i++) {
+            if (Http.statusOrMinusOne(client, URI.create(url)) > 0) {
+                return;
+            }
+            try {
+                Thread.sleep(250);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+        throw new AssertionError(url + " did not answer within 30 s");
     }
 
     @AfterAll
@@ -111,6 +147,104 @@ class TlsIT {
             Command.Result curl = Command.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_version}", "--cacert",
                     certs.resolve("ca.crt").toString(), "https://127.0.0.1:" + tlsPort + "/v2/").runOk();
             assertThat(curl.output().trim()).isEqualTo("2");
+        }
+    }
+
+    @Test
+    void withAuthenticationNoCredentialTravelsOverPlainHttp() throws Exception {
+        Tools.require("skopeo");
+        String adminPassword = "tls-admin-" + Long.toHexString(System.nanoTime());
+        String tokenDb = "tls_tokens_" + Long.toHexString(System.nanoTime());
+        String registryDb = "tls_auth_" + Long.toHexString(System.nanoTime());
+        db.createDatabase(tokenDb);
+        db.createDatabase(registryDb);
+        // the built-in user store (no Keycloak): what deploy/local/up --tls runs by default
+        TokenServiceProcess tokens = env.track(TokenServiceProcess.startTls("tls", db, tokenDb, certs, Map.of(
+                "token.local.admin-password", adminPassword)));
+        assertThat(tokens.realm()).startsWith("https://127.0.0.1:");
+        int apiPort = FreePorts.loopbackPort();
+        env.track(RegistryProcess.start("tls-auth", db, registryDb, ItPaths.newWorkDir("tls-auth-storage"), Map.of(
+                "quarkus.http.ssl.certificate.files", certs.resolve("server.crt").toString(),
+                "quarkus.http.ssl.certificate.key-files", certs.resolve("server.key").toString(),
+                "quarkus.http.ssl-port", String.valueOf(apiPort),
+                "registry.auth.enabled", "true",
+                "registry.auth.realm", tokens.realm(),
+                "registry.auth.service", "berth-registry",
+                "registry.auth.jwks-trust-certificates", certs.resolve("ca.crt").toString())));
+        HttpClient trusting = Http.trusting(certs.resolve("ca.crt"));
+        String api = "https://127.0.0.1:" + apiPort;
+        awaitHttps(trusting, api + "/v2/");
+
+        // (a) the challenge sends clients to token-service over https
+        HttpResponse<String> challenge = trusting.send(HttpRequest.newBuilder(URI.create(api + "/v2/")).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(challenge.statusCode()).isEqualTo(401);
+        String header = challenge.headers().firstValue("WWW-Authenticate").orElseThrow();
+        Matcher realm = Pattern.compile("realm=\"([^\"]+)\"").matcher(header);
+        assertThat(realm.find()).as(header).isTrue();
+        assertThat(realm.group(1)).isEqualTo(tokens.realm()).startsWith("https://");
+
+        // (b) no plain HTTP anywhere at token-service: its HTTP port is not open, and plain HTTP to the TLS port
+        // gets no token
+        String basic = "Basic " + Base64.getEncoder().encodeToString(("admin:" + adminPassword).getBytes(StandardCharsets.UTF_8));
+        try (Socket socket = new Socket()) {
+            assertThatThrownBy(() -> socket.connect(new InetSocketAddress("127.0.0.1", tokens.plainPort()), 2_000))
+                    .as("nothing may listen on token-service's plain HTTP port %d", tokens.plainPort())
+                    .isInstanceOf(ConnectException.class);
+        }
+        String plainOnTlsPort = "http://127.0.0.1:" + tokens.port() + "/token?service=berth-registry";
+        try {
+            HttpResponse<String> plain = Http.client().send(HttpRequest.newBuilder(URI.create(plainOnTlsPort))
+                    .header("Authorization", basic).timeout(java.time.Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(plain.statusCode()).as("plain HTTP to the TLS port: %s", plain.body()).isNotEqualTo(200);
+            assertThat(plain.body()).doesNotContain("\"token\"");
+        } catch (IOException refused) {
+            // the TLS listener dropped the plain HTTP connection: just as good
+        }
+
+        // (c) a login following the challenge, over HTTPS end to end: skopeo pushes with credentials...
+        try (ContainersTools tools = ContainersTools.create("skopeo-tls-auth")) {
+            OciLayout layout = OciLayout.create(ItPaths.newWorkDir("tls-auth-layout"));
+            byte[] layerBytes = new byte[50_000];
+            new java.util.Random(7).nextBytes(layerBytes);
+            Descriptor layer = layout.writeBlob("application/vnd.oci.image.layer.v1.tar", layerBytes);
+            Descriptor config = layout.writeJson("application/vnd.oci.image.config.v1+json",
+                    Map.of("architecture", "amd64", "os", "linux"));
+            Descriptor manifest = layout.writeJson("application/vnd.oci.image.manifest.v1+json", Map.of(
+                    "schemaVersion", 2, "mediaType", "application/vnd.oci.image.manifest.v1+json",
+                    "config", config.toJson(), "layers", java.util.List.of(layer.toJson())));
+            layout.writeIndexJson(manifest, "v1");
+            String remote = "docker://127.0.0.1:" + apiPort + "/it/tls-auth/app:v1";
+            String trust = certs.resolve("trust").toString();
+            Command.Result anonymous = tools.skopeo("copy", "--preserve-digests", "--dest-cert-dir", trust,
+                    "oci:" + layout.dir() + ":v1", remote).run();
+            assertThat(anonymous.exitCode()).as("an anonymous push must be refused: %s", anonymous.output()).isNotZero();
+            tools.skopeo("copy", "--preserve-digests", "--dest-cert-dir", trust, "--dest-creds", "admin:" + adminPassword,
+                    "oci:" + layout.dir() + ":v1", remote).runOk();
+            Command.Result inspect = tools.skopeo("inspect", "--raw", "--cert-dir", trust, "--creds",
+                    "admin:" + adminPassword, remote).runOk();
+            assertThat(inspect.output()).contains(layer.digest());
+
+            // ... and the JDK client does what docker does: realm and service from the challenge, Basic credentials
+            // to the realm over https, the bearer token to registry-api (which verifies it with the JWKS it fetched
+            // over https)
+            Matcher service = Pattern.compile("service=\"([^\"]+)\"").matcher(header);
+            assertThat(service.find()).isTrue();
+            URI tokenUri = URI.create(realm.group(1) + "?service=" + service.group(1)
+                    + "&scope=repository:it/tls-auth/app:pull");
+            assertThat(tokenUri.getScheme()).isEqualTo("https");
+            HttpResponse<String> token = trusting.send(HttpRequest.newBuilder(tokenUri).header("Authorization", basic)
+                    .GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(token.statusCode()).as(token.body()).isEqualTo(200);
+            Matcher jwt = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"").matcher(token.body());
+            assertThat(jwt.find()).as(token.body()).isTrue();
+            HttpResponse<String> pulled = trusting.send(HttpRequest.newBuilder(URI.create(api
+                    + "/v2/it/tls-auth/app/manifests/v1")).header("Authorization", "Bearer " + jwt.group(1))
+                    .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(pulled.statusCode()).as(pulled.body()).isEqualTo(200);
+            assertThat(pulled.body()).contains(layer.digest());
         }
     }
 

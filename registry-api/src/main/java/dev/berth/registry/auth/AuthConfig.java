@@ -29,6 +29,12 @@ public interface AuthConfig {
     /** token-service's JWKS; by default the realm with {@code /token} replaced by {@code /.well-known/jwks.json}. */
     Optional<String> jwksUrl();
 
+    /**
+     * PEM files of the certificate authorities trusted when the JWKS is fetched over {@code https} (for example the
+     * local CA of {@code deploy/local/up --tls}); unset: the JVM's default trust store. The host name is always verified.
+     */
+    Optional<List<String>> jwksTrustCertificates();
+
     /** Signature algorithms accepted (asymmetric only: {@code none} and HMAC are always refused). */
     @WithDefault("ES256,RS256")
     List<String> algorithms();

@@ -3,7 +3,6 @@ package dev.berth.registry.auth;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
-import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -150,7 +149,7 @@ public class JwksKeys {
         if (c == null) {
             synchronized (this) {
                 if (client == null) {
-                    client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5_000));
+                    client = vertx.createHttpClient(JwksClientOptions.of(config));
                 }
                 c = client;
             }

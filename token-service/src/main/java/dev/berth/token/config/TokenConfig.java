@@ -43,6 +43,8 @@ public interface TokenConfig {
 
     RateLimit rateLimit();
 
+    CredentialCache credentialCache();
+
     interface Keys {
         /** {@code ES256} (default) or {@code RS256}: the algorithm of newly generated signing keys. */
         @WithDefault("ES256")
@@ -140,5 +142,20 @@ public interface TokenConfig {
 
         @WithDefault("PT1M")
         Duration window();
+    }
+
+    interface CredentialCache {
+        /**
+         * How long a successful password or secret check is remembered in memory (per replica), so that a
+         * repeated login with the same credentials skips bcrypt or the Keycloak grant; {@code 0} disables the
+         * cache. It is also the bound within which an account disabled, or a password changed, in Keycloak still
+         * logs in with the old credentials (the built-in user store drops its entries at once).
+         */
+        @WithDefault("60s")
+        Duration ttl();
+
+        /** At most this many remembered checks per replica; past it the least useful entries are evicted. */
+        @WithDefault("10000")
+        int maxSize();
     }
 }

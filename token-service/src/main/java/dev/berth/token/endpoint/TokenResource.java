@@ -77,8 +77,7 @@ public class TokenResource {
             if (authorization == null || authorization.isBlank()) {
                 identity = Identity.ANONYMOUS;
             } else {
-                String[] basic = basic(authorization);
-                identity = login(client(request), basic[0], basic[1]);
+                identity = basicLogin(authorization, request);
             }
             boolean offline = "true".equalsIgnoreCase(offlineToken);
             return answer(identity, audience, requested, offline, clientId);
@@ -120,6 +119,7 @@ public class TokenResource {
     private Identity login(String client, String username, String password) {
         Duration wait = throttle.retryAfter(client, username);
         if (!wait.isZero()) {
+            logFailure(username, client, "throttled", "retry in " + wait.toSeconds() + " s");
             throw new Throttled(wait);
         }
         try {
@@ -128,7 +128,10 @@ public class TokenResource {
             return identity;
         } catch (AuthenticationFailed e) {
             throttle.failed(client, username);
-            LOG.debugf("login of '%s' from %s refused: %s", username, client, e.getMessage());
+            logFailure(username, client, e.reason().label(), e.getMessage());
+            throw e;
+        } catch (IdentityProviderUnavailable e) {
+            logFailure(username, client, "idp_unavailable", e.getMessage());
             throw e;
         }
     }
@@ -136,16 +139,63 @@ public class TokenResource {
     private Identity refresh(String client, String token) {
         Duration wait = throttle.retryAfter(client, "");
         if (!wait.isZero()) {
+            logFailure(null, client, "throttled", "identity token; retry in " + wait.toSeconds() + " s");
             throw new Throttled(wait);
         }
-        Optional<RefreshTokens.Holder> holder = refreshTokens.use(token);
-        Optional<Identity> identity = holder.flatMap(h -> authenticator.current(h.username(), h.kind()));
+        RefreshTokens.Holder holder;
+        try {
+            holder = refreshTokens.use(token);
+        } catch (AuthenticationFailed e) {
+            if (e.reason() == AuthenticationFailed.Reason.UNKNOWN_IDENTITY_TOKEN) {
+                throttle.failed(client, "");
+            } else {
+                throttle.failedKnownToken(client);
+            }
+            logFailure(e.username(), client, e.reason().label(), e.getMessage());
+            throw e;
+        }
+        Optional<Identity> identity;
+        try {
+            identity = authenticator.current(holder.username(), holder.kind());
+        } catch (IdentityProviderUnavailable e) {
+            logFailure(holder.username(), client, "idp_unavailable", e.getMessage());
+            throw e;
+        }
         if (identity.isEmpty()) {
-            throttle.failed(client, "");
-            throw new AuthenticationFailed(holder.isEmpty() ? "unknown, expired or revoked refresh token"
-                    : "the account of " + holder.get().username() + " is disabled or gone");
+            // the account is disabled or gone: end all its identity tokens now, so that re-enabling it later does
+            // not bring them back (a new docker login is needed then)
+            int revoked = refreshTokens.revokeAll(holder.username(), holder.kind());
+            throttle.failedKnownToken(client);
+            logFailure(holder.username(), client, AuthenticationFailed.Reason.DISABLED.label(),
+                    "identity token of a disabled or deleted account; revoked its " + revoked + " identity token(s)");
+            throw AuthenticationFailed.identityToken(AuthenticationFailed.Reason.DISABLED, holder.username(),
+                    "the account is disabled or gone");
         }
         return identity.get();
+    }
+
+    /** One line per failed login: who (as typed), from where, the reason class; never the password or token. */
+    private static void logFailure(String username, String client, String reason, String detail) {
+        LOG.infof("login failed: user=%s client=%s reason=%s (%s)", printable(username), client, reason, detail);
+    }
+
+    /** A user name as typed, safe for a log line (quoted, control characters escaped, bounded). */
+    static String printable(String username) {
+        if (username == null || username.isEmpty()) {
+            return "-";
+        }
+        StringBuilder text = new StringBuilder("\"");
+        username.codePoints().limit(128).forEach(cp -> {
+            if (cp < 0x20 || cp == 0x7f || cp == '"' || cp == '\\') {
+                text.append(String.format("\\x%02x", cp));
+            } else {
+                text.appendCodePoint(cp);
+            }
+        });
+        if (username.codePointCount(0, username.length()) > 128) {
+            text.append("…");
+        }
+        return text.append('"').toString();
     }
 
     private Response answer(Identity identity, String audience, List<Scope> requested, boolean offline, String clientId) {
@@ -162,11 +212,18 @@ public class TokenResource {
 
     /** Identity of a Basic header (the admin API uses it too). */
     public Identity basicLogin(String authorization, HttpServerRequest request) {
-        if (authorization == null) {
-            throw new AuthenticationFailed("no credentials");
+        String client = client(request);
+        String[] basic;
+        try {
+            if (authorization == null) {
+                throw new AuthenticationFailed("no credentials");
+            }
+            basic = basic(authorization);
+        } catch (AuthenticationFailed e) {
+            logFailure(null, client, e.reason().label(), e.getMessage());
+            throw e;
         }
-        String[] basic = basic(authorization);
-        return login(client(request), basic[0], basic[1]);
+        return login(client, basic[0], basic[1]);
     }
 
     static Response failure(RuntimeException e) {
@@ -239,7 +296,7 @@ public class TokenResource {
         try {
             return work.run();
         } catch (AuthenticationFailed e) {
-            return error(401, "invalid_grant", "UNAUTHORIZED", AuthenticationFailed.CLIENT_MESSAGE)
+            return error(401, "invalid_grant", "UNAUTHORIZED", e.clientMessage())
                     .header("WWW-Authenticate", "Basic realm=\"berth\"").build();
         } catch (Throttled e) {
             long seconds = Math.max(1, e.wait.toSeconds() + (e.wait.toMillisPart() > 0 ? 1 : 0));
@@ -249,7 +306,7 @@ public class TokenResource {
         } catch (BadRequest e) {
             return error(400, e.code, e.dockerCode, e.getMessage()).build();
         } catch (IdentityProviderUnavailable e) {
-            LOG.errorf("identity provider unavailable: %s", e.getMessage());
+            // logged where it happened, with the user name and client (login failed: ... reason=idp_unavailable)
             return error(503, "temporarily_unavailable", "UNAVAILABLE",
                     "the identity provider is unavailable; retry later").header("Retry-After", "5").build();
         }

@@ -16,7 +16,9 @@ import org.jboss.logging.Logger;
  * account, user name = client id);</li>
  * <li>without Keycloak: the built-in user store.</li>
  * </ol>
- * Anything refused is an {@link AuthenticationFailed}, whatever part was wrong.
+ * Anything refused is an {@link AuthenticationFailed}, whatever part was wrong. A success with a password or
+ * secret (2 and 3) is remembered for a short while in the {@link CredentialCache}, so that the same credentials
+ * sent again skip bcrypt or the Keycloak grant.
  */
 @ApplicationScoped
 public class Authenticator {
@@ -27,10 +29,12 @@ public class Authenticator {
     private final LocalUsers localUsers;
     private final boolean serviceAccounts;
     private final String ownClientId;
+    private final CredentialCache cache;
 
     public Authenticator(KeycloakClient keycloak, FederatedTokens federated, LocalUsers localUsers,
-            dev.berth.token.config.TokenConfig config) {
+            CredentialCache cache, dev.berth.token.config.TokenConfig config) {
         this.keycloak = keycloak;
+        this.cache = cache;
         this.federated = federated;
         this.localUsers = localUsers;
         this.serviceAccounts = config.keycloak().serviceAccounts();
@@ -46,26 +50,41 @@ public class Authenticator {
             LOG.debugf("federated login of %s", identity.username());
             return identity;
         }
-        if (keycloak.configured()) {
+        CredentialCache.Source source = keycloak.configured() ? CredentialCache.Source.KEYCLOAK : CredentialCache.Source.LOCAL;
+        CredentialCache.Lookup remembered = cache.lookup(source, username, password);
+        if (remembered.identity().isPresent()) {
+            return remembered.identity().get();
+        }
+        // only a success is recorded: a refusal below throws before put, so every wrong guess pays the full check
+        Identity identity = source == CredentialCache.Source.KEYCLOAK ? keycloakLogin(username, password)
+                : localUsers.authenticate(username, password);
+        cache.put(remembered.ticket(), username, identity);
+        return identity;
+    }
+
+    private Identity keycloakLogin(String username, String password) {
+        AuthenticationFailed personRefusal;
+        try {
             Optional<JsonNode> person = keycloak.passwordGrant(username, password);
             if (person.isPresent()) {
                 JsonNode claims = person.get();
                 String name = claims.path("preferred_username").asText(username);
                 return new Identity(name, Identity.Kind.KEYCLOAK_USER, roles(claims), groups(claims));
             }
-            // token-service's own client is no registry account, even for whoever knows its secret
-            if (serviceAccounts && !username.equals(ownClientId)) {
-                Optional<JsonNode> service = keycloak.clientCredentialsGrant(username, password);
-                if (service.isPresent()) {
-                    JsonNode claims = service.get();
-                    String clientId = claims.path("azp").asText(username);
-                    return new Identity(clientId, Identity.Kind.SERVICE_ACCOUNT, roles(claims), groups(claims));
-                }
-            }
-            throw new AuthenticationFailed("Keycloak refused " + username);
+            personRefusal = new AuthenticationFailed("Keycloak refused " + username);
+        } catch (AuthenticationFailed e) {
+            personRefusal = e; // a disabled person; a service account of that name may still exist
         }
-        return localUsers.authenticate(username, password)
-                .orElseThrow(() -> new AuthenticationFailed("built-in user store refused " + username));
+        // token-service's own client is no registry account, even for whoever knows its secret
+        if (serviceAccounts && !username.equals(ownClientId)) {
+            Optional<JsonNode> service = keycloak.clientCredentialsGrant(username, password);
+            if (service.isPresent()) {
+                JsonNode claims = service.get();
+                String clientId = claims.path("azp").asText(username);
+                return new Identity(clientId, Identity.Kind.SERVICE_ACCOUNT, roles(claims), groups(claims));
+            }
+        }
+        throw personRefusal;
     }
 
     /**

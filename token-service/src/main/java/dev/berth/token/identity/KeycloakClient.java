@@ -114,6 +114,10 @@ public class KeycloakClient {
             // oidc-client puts the error response's body in the message (or a fixed text when unreachable)
             if (refusal(e.getMessage())) {
                 LOG.debugf("Keycloak refused the %s grant: %s", grantType, e.getMessage());
+                if (disabledAccount(e.getMessage())) {
+                    // right credentials of a disabled account (Keycloak checks the password first)
+                    throw new AuthenticationFailed(AuthenticationFailed.Reason.DISABLED, "Keycloak: account disabled");
+                }
                 return Optional.empty();
             }
             throw new IdentityProviderUnavailable("Keycloak's token endpoint failed the " + grantType + " grant: "
@@ -130,6 +134,17 @@ public class KeycloakClient {
         }
         try {
             return REFUSALS.contains(ERROR_BODY.readTree(message).path("error").asText());
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Keycloak's refusal of a disabled user's grant: {@code invalid_grant}, "Account disabled". */
+    static boolean disabledAccount(String message) {
+        try {
+            JsonNode error = ERROR_BODY.readTree(message);
+            return "invalid_grant".equals(error.path("error").asText())
+                    && error.path("error_description").asText().toLowerCase(java.util.Locale.ROOT).contains("disabled");
         } catch (IOException e) {
             return false;
         }

@@ -1,8 +1,11 @@
 package dev.berth.token.local;
 
 import dev.berth.token.config.TokenConfig;
+import dev.berth.token.identity.AuthenticationFailed;
+import dev.berth.token.identity.CredentialCache;
 import dev.berth.token.identity.Identity;
 import dev.berth.token.identity.KeycloakClient;
+import dev.berth.token.refresh.RefreshTokens;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -39,11 +42,16 @@ public class LocalUsers {
     private final AgroalDataSource dataSource;
     private final TokenConfig config;
     private final KeycloakClient keycloak;
+    private final CredentialCache credentialCache;
+    private final RefreshTokens refreshTokens;
 
-    public LocalUsers(AgroalDataSource dataSource, TokenConfig config, KeycloakClient keycloak) {
+    public LocalUsers(AgroalDataSource dataSource, TokenConfig config, KeycloakClient keycloak,
+            CredentialCache credentialCache, RefreshTokens refreshTokens) {
         this.dataSource = dataSource;
         this.config = config;
         this.keycloak = keycloak;
+        this.credentialCache = credentialCache;
+        this.refreshTokens = refreshTokens;
     }
 
     void bootstrap(@Observes StartupEvent event) {
@@ -91,8 +99,11 @@ public class LocalUsers {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
+        // after the commit: a remembered check of the old password must not log in any more
+        credentialCache.invalidate(username);
     }
 
+    /** Enables or disables an account; disabling also ends its identity tokens (refresh tokens) for good. */
     public void setEnabled(String username, boolean enabled) {
         try (Connection c = dataSource.getConnection();
                 PreparedStatement s = c.prepareStatement("UPDATE local_user SET enabled = ? WHERE username = ?")) {
@@ -102,16 +113,26 @@ public class LocalUsers {
         } catch (SQLException e) {
             throw new IllegalStateException(e);
         }
+        credentialCache.invalidate(username);
+        if (!enabled) {
+            refreshTokens.revokeAll(username, Identity.Kind.LOCAL_USER);
+        }
     }
 
-    /** The identity when the password is right, else empty (a missing user costs the same bcrypt time). */
-    public Optional<Identity> authenticate(String username, String password) {
+    /**
+     * The identity when the password is right and the account enabled; else {@link AuthenticationFailed} (a missing
+     * user costs the same bcrypt time as a wrong password).
+     */
+    public Identity authenticate(String username, String password) {
         Optional<Row> row = find(username);
         boolean ok = OpenBSDBCrypt.checkPassword(row.map(Row::hash).orElse(DUMMY_HASH), password.toCharArray());
-        if (!ok || row.isEmpty() || !row.get().enabled()) {
-            return Optional.empty();
+        if (!ok || row.isEmpty()) {
+            throw new AuthenticationFailed("built-in user store refused " + username);
         }
-        return Optional.of(row.get().identity());
+        if (!row.get().enabled()) {
+            throw new AuthenticationFailed(AuthenticationFailed.Reason.DISABLED, "built-in user " + username + " is disabled");
+        }
+        return row.get().identity();
     }
 
     /** The current identity of an existing, enabled user (refresh tokens). */

@@ -61,6 +61,15 @@ public class LoginThrottle {
         add("c|" + client, now);
     }
 
+    /**
+     * A failure that guessed nothing (an identity token that was real but is revoked, expired or of a disabled
+     * account): counted per client address only, so that it does not slow down other users' identity tokens.
+     */
+    public synchronized void failedKnownToken(String client) {
+        failures.increment();
+        add("c|" + client, System.nanoTime());
+    }
+
     public synchronized void succeeded(String client, String username) {
         recent.remove(key(client, username));
     }

@@ -10,6 +10,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.berth.devtools.testing.KeycloakTestResource;
 import dev.berth.devtools.testing.PostgresTestResource;
 import dev.berth.token.TokenClient;
+import dev.berth.token.identity.AuthenticationFailed;
+import io.micrometer.core.instrument.MeterRegistry;
+import jakarta.inject.Inject;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.response.Response;
@@ -27,6 +30,9 @@ import org.junit.jupiter.api.Test;
 @QuarkusTestResource(value = PostgresTestResource.class, restrictToAnnotatedClass = false)
 @QuarkusTestResource(value = KeycloakTestResource.class, restrictToAnnotatedClass = false)
 class TokenEndpointTest {
+
+    @Inject
+    MeterRegistry meters;
 
     @Test
     void tokenCarriesTheDockerClaimsAndVerifiesAgainstTheJwks() throws Exception {
@@ -117,7 +123,7 @@ class TokenEndpointTest {
     }
 
     @Test
-    void refreshTokenStopsWorkingWhenTheKeycloakAccountIsDisabled() {
+    void refreshTokenStopsWorkingWhenTheKeycloakAccountIsDisabledAndStaysRevoked() {
         String refresh = given().formParam("grant_type", "password").formParam("username", "dave")
                 .formParam("password", "dave-password").formParam("access_type", "offline").post("/token")
                 .then().statusCode(200).extract().jsonPath().getString("refresh_token");
@@ -125,12 +131,63 @@ class TokenEndpointTest {
                 .jsonPath().getString("access_token"), "repository", "team-a/app")).containsExactly("pull");
         KeycloakTestResource.admin().setUserEnabled("dave", false);
         try {
-            refresh(refresh, "repository:team-a/app:pull").then().statusCode(401);
+            Response refused = refresh(refresh, "repository:team-a/app:pull");
+            refused.then().statusCode(401);
+            assertThat(refused.jsonPath().getString("errors[0].message")).isEqualTo(AuthenticationFailed.LOGIN_EXPIRED);
+            // the refusal also dropped dave's remembered password check: the password is checked at Keycloak again
             TokenClient.get("dave", "dave-password").then().statusCode(401);
         } finally {
             KeycloakTestResource.admin().setUserEnabled("dave", true);
         }
-        refresh(refresh, "repository:team-a/app:pull").then().statusCode(200);
+        // enabled again: the password works, the identity token issued before the disable does not
+        TokenClient.get("dave", "dave-password").then().statusCode(200);
+        Response stillRefused = refresh(refresh, "repository:team-a/app:pull");
+        stillRefused.then().statusCode(401);
+        assertThat(stillRefused.jsonPath().getString("errors[0].message")).isEqualTo(AuthenticationFailed.LOGIN_EXPIRED);
+    }
+
+    @Test
+    void repeatedKeycloakLoginsUseTheCredentialCacheButAWrongPasswordNever() {
+        TokenClient.token("bob", "bob-password", "repository:bob/app:pull");
+        double hits = cacheHits();
+        assertThat(actions(token("bob", "bob-password", "repository:bob/app:pull"), "repository", "bob/app"))
+                .containsExactly("pull");
+        assertThat(cacheHits()).isEqualTo(hits + 1);
+        double failures = meters.counter("berth.token.login.failures").count();
+        TokenClient.get("bob", "bob-password-").then().statusCode(401);
+        assertThat(meters.counter("berth.token.login.failures").count()).isEqualTo(failures + 1);
+        assertThat(cacheHits()).isEqualTo(hits + 1);
+        // a service account's client-credentials grant the same way
+        TokenClient.token("ci-builder", "ci-builder-dev-secret", "repository:ci/app:push");
+        hits = cacheHits();
+        TokenClient.token("ci-builder", "ci-builder-dev-secret", "repository:ci/app:push");
+        assertThat(cacheHits()).isEqualTo(hits + 1);
+        TokenClient.get("ci-builder", "not-the-secret").then().statusCode(401);
+        assertThat(cacheHits()).isEqualTo(hits + 1);
+    }
+
+    @Test
+    void aRevokedExpiredOrUnknownIdentityTokenIsToldToLogInAgain() throws Exception {
+        Response wrongPassword = TokenClient.get("alice", "not-alices-password");
+        assertThat(wrongPassword.jsonPath().getString("errors[0].message")).isEqualTo(AuthenticationFailed.CLIENT_MESSAGE);
+
+        String revoked = offlineLogin("alice", "alice-password");
+        given().formParam("token", revoked).post("/token/revoke").then().statusCode(200);
+        String expired = offlineLogin("alice", "alice-password");
+        try (var c = PostgresTestResource.dataSource().getConnection();
+                var s = c.prepareStatement("UPDATE token.refresh_token SET expires_at = now() - interval '1 minute' "
+                        + "WHERE token_hash = encode(sha256(convert_to(?, 'UTF8')), 'hex')")) {
+            s.setString(1, expired);
+            assertThat(s.executeUpdate()).isEqualTo(1);
+        }
+        for (String token : List.of(revoked, expired, "brt_made-up", "not-even-a-berth-token")) {
+            Response r = refresh(token, "repository:team-a/app:pull");
+            r.then().statusCode(401);
+            assertThat(r.jsonPath().getString("errors[0].code")).isEqualTo("UNAUTHORIZED");
+            assertThat(r.jsonPath().getString("errors[0].message")).as(token)
+                    .isEqualTo(AuthenticationFailed.LOGIN_EXPIRED).contains("docker login");
+            assertThat(r.jsonPath().getString("error")).isEqualTo("invalid_grant");
+        }
     }
 
     @Test
@@ -177,6 +234,16 @@ class TokenEndpointTest {
         String jwks = given().get("/.well-known/jwks.json").then().statusCode(200).extract().asString();
         assertThat(jwks).contains(oldKid).contains(newKid);
         assertThat(header(token("ada", "ada-password")).get("kid")).isEqualTo(newKid);
+    }
+
+    private double cacheHits() {
+        return meters.counter("berth.token.credential_cache", "result", "hit").count();
+    }
+
+    private static String offlineLogin(String user, String password) {
+        return given().formParam("grant_type", "password").formParam("username", user).formParam("password", password)
+                .formParam("access_type", "offline").post("/token").then().statusCode(200).extract().jsonPath()
+                .getString("refresh_token");
     }
 
     private static Response refresh(String refreshToken, String scope) {
