@@ -31,7 +31,25 @@ public class ErrorResponder {
         this.mapper = mapper;
     }
 
+    /** Whether the failure only says that the client's connection is closed. */
+    static boolean clientGone(RoutingContext ctx, Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof java.nio.channels.ClosedChannelException) {
+                return true;
+            }
+        }
+        return ctx.response().closed() && !(failure instanceof RegistryException) && !(failure instanceof StorageException);
+    }
+
     public void respond(RoutingContext ctx, Throwable failure) {
+        if (clientGone(ctx, failure)) {
+            // the client hung up (a load tool stopping, a cancelled pull): nothing is wrong and nobody is left to tell
+            LOG.debugf("%s %s: client went away: %s", ctx.request().method(), ctx.request().path(), failure);
+            if (!ctx.response().closed()) {
+                ctx.request().connection().close();
+            }
+            return;
+        }
         RegistryException error = translate(failure);
         if (error.error() == OciError.UNKNOWN || error.error() == OciError.STORAGE_FULL) {
             LOG.errorf(failure, "%s %s failed: %s", ctx.request().method(), ctx.request().path(), failure.getMessage());
