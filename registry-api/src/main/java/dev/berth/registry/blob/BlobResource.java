@@ -77,7 +77,9 @@ public class BlobResource {
             // zero-copy: the kernel moves the bytes from the file to the socket
             return Responses.uni(response.sendFile(file.get().toString(), offset, length));
         }
-        return Responses.uni(store.read(key, offset, length)).chain(stream -> Responses.uni(stream.pipeTo(response)));
+        // ended only once the last byte is in the socket: see FlushedBodyPipe (a pull across a SIGTERM)
+        return Responses.uni(store.read(key, offset, length))
+                .chain(stream -> Responses.uni(FlushedBodyPipe.pipe(stream, response)));
     }
 
     public Uni<Void> delete(RoutingContext ctx, RepositoryName name, Digest digest) {

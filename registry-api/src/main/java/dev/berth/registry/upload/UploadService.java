@@ -233,7 +233,9 @@ public class UploadService {
         }
         ResumableDigester digester = ResumableDigester.restore(session.hashState);
         DigestingReadStream digesting = digesting(chunk, digester);
-        return Responses.uni(store.writeChunk(session.storageHandle, offset, digesting, chunk.contentLength())).map(result -> {
+        // the store may be done before the body's end (S3 with an announced length): wait for the hashing too
+        return Responses.uni(store.writeChunk(session.storageHandle, offset, digesting, chunk.contentLength())
+                .compose(result -> digesting.hashed().map(result))).map(result -> {
             if (chunk.contentLength() >= 0 && digesting.count() != chunk.contentLength()) {
                 throw new RegistryException(OciError.SIZE_INVALID, "chunk announced " + chunk.contentLength()
                         + " bytes but carried " + digesting.count());

@@ -2,7 +2,9 @@ package dev.berth.core.digest;
 
 import dev.berth.core.concurrent.SerialExecutor;
 import io.netty.buffer.ByteBuf;
+import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import java.util.concurrent.Executor;
@@ -73,6 +75,21 @@ public final class DigestingReadStream implements ReadStream<Buffer> {
     /** Bytes passed through so far (the digester may still be catching up until the end is signalled). */
     public long count() {
         return count;
+    }
+
+    /**
+     * Completes once every piece passed through so far is hashed, so that the digester can be read. A consumer
+     * may be done before this stream signals its end: the S3 client completes an upload of announced length
+     * as soon as it has sent that many bytes, and cancels the stream rather than wait for its end.
+     */
+    public Future<Void> hashed() {
+        if (hashing == null) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> done = Promise.promise();
+        // one piece at a time, in order: this runs after every piece queued before it
+        hashing.execute(() -> callbacks.execute(done::complete));
+        return done.future();
     }
 
     @Override

@@ -117,6 +117,30 @@ class DigestingReadStreamTest {
     }
 
     @Test
+    void hashedCompletesOnlyOnceEveryPiecePassedOnIsHashed() {
+        // a consumer done before the end (the S3 client, once it sent the announced length) waits for hashed()
+        byte[] data = new byte[3000];
+        new java.util.Random(7).nextBytes(data);
+        List<Runnable> held = new ArrayList<>();
+        ListStream body = new ListStream(List.of(Buffer.buffer(java.util.Arrays.copyOfRange(data, 0, 1000)),
+                Buffer.buffer(java.util.Arrays.copyOfRange(data, 1000, 2500)),
+                Buffer.buffer(java.util.Arrays.copyOfRange(data, 2500, 3000))));
+        ResumableDigester digester = ResumableDigester.fresh();
+        DigestingReadStream stream = DigestingReadStream.offloaded(body, digester, data.length, held::add, Runnable::run);
+        List<Buffer> taken = new ArrayList<>();
+        stream.handler(taken::add);
+        assertThat(taken).hasSize(3);
+
+        io.vertx.core.Future<Void> hashed = stream.hashed();
+        assertThat(hashed.isComplete()).as("hashed before the hashing thread ran").isFalse();
+        while (!held.isEmpty()) {
+            held.remove(0).run();
+        }
+        assertThat(hashed.succeeded()).isTrue();
+        assertThat(digester.digest(DigestAlgorithm.SHA256)).isEqualTo(Digest.compute(DigestAlgorithm.SHA256, data));
+    }
+
+    @Test
     void aSourceReadToItsEndIsNotResumedWhileHashingCatchesUp() {
         // an HTTP request read to its end throws on resume(); a consumer whose write failed resumes us
         List<Runnable> held = new ArrayList<>();

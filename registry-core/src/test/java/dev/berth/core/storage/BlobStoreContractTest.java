@@ -116,6 +116,11 @@ public abstract class BlobStoreContractTest {
         return await(context, () -> store.writeChunk(handle, offset, TestStreams.of(context, chunk), length));
     }
 
+    /** {@code data} as a request body that delivers it on {@code context}. */
+    protected static ReadStream<Buffer> bodyOf(Context context, byte[] data) {
+        return TestStreams.of(context, data);
+    }
+
     protected byte[] read(BlobStore store, StorageKey key, long offset, long length) throws Exception {
         Context context = vertx.getOrCreateContext();
         return await(context, () -> store.read(key, offset, length).compose(s -> TestStreams.readAll(context, s)));

@@ -4,12 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.berth.core.digest.Digest;
+import dev.berth.core.digest.DigestAlgorithm;
+import dev.berth.core.digest.DigestingReadStream;
+import dev.berth.core.digest.ResumableDigester;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.BlobStore.ChunkWritten;
 import dev.berth.core.storage.BlobStoreContractTest;
 import dev.berth.core.storage.StorageException;
 import dev.berth.core.storage.StorageKey;
 import dev.berth.devtools.s3.S3ProxyServer;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,7 +28,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -396,6 +404,35 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         raw.putObject(b -> b.bucket(bucket).key(state.key()), AsyncRequestBody.fromBytes(random(6 * MIB))).join();
         assertThatThrownBy(() -> writeAnnounced(s3Store(), first.handle(), 6 * MIB, random(10)))
                 .hasCauseInstanceOf(StorageException.class).hasMessageContaining("changed behind the registry");
+    }
+
+    /**
+     * The S3 client completes an upload of announced length once it has sent that many bytes, without waiting for
+     * the body's end: what only the end settles (the upload's hash, hashed on a worker) must be waited for apart
+     * ({@link DigestingReadStream#hashed()}). Here the hashing is held, so the body never signals its end.
+     */
+    @Test
+    void anAnnouncedChunkIsWrittenBeforeItsBodySignalsItsEnd() throws Exception {
+        byte[] data = random(2 * MIB);
+        String handle = upload(s3Store(), newId());
+        Context context = vertx.getOrCreateContext();
+        List<Runnable> heldHashing = new CopyOnWriteArrayList<>();
+        ResumableDigester digester = ResumableDigester.fresh();
+        AtomicReference<DigestingReadStream> body = new AtomicReference<>();
+        ChunkWritten w = await(context, () -> {
+            body.set(DigestingReadStream.offloaded(bodyOf(context, data), digester, data.length, heldHashing::add,
+                    task -> context.runOnContext(v -> task.run())));
+            return s3Store().writeChunk(handle, 0, body.get(), data.length);
+        });
+        assertThat(w.bytesWritten()).isEqualTo(data.length);
+
+        Future<Void> hashed = body.get().hashed();
+        assertThat(hashed.isComplete()).as("hashed while the hashing is held").isFalse();
+        while (!heldHashing.isEmpty()) {
+            heldHashing.remove(0).run();
+        }
+        hashed.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        assertThat(digester.digest(DigestAlgorithm.SHA256)).isEqualTo(Digest.sha256Of(data));
     }
 
     /** A body that ends before its announced length fails the chunk (S3 would store a short object otherwise). */
