@@ -119,19 +119,10 @@ class TlsIT {
     void skopeoVerifiesTheCertificateAgainstTheLocalCa() throws Exception {
         Tools.require("skopeo");
         try (ContainersTools tools = ContainersTools.create("skopeo-tls")) {
-            OciLayout layout = OciLayout.create(ItPaths.newWorkDir("tls-layout"));
-            byte[] layerBytes = new byte[200_000];
-            new java.util.Random(42).nextBytes(layerBytes);
-            Descriptor layer = layout.writeBlob("application/vnd.oci.image.layer.v1.tar", layerBytes);
-            Descriptor config = layout.writeJson("application/vnd.oci.image.config.v1+json",
-                    Map.of("architecture", "amd64", "os", "linux"));
-            Descriptor manifest = layout.writeJson("application/vnd.oci.image.manifest.v1+json", Map.of(
-                    "schemaVersion", 2, "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                    "config", config.toJson(), "layers", java.util.List.of(layer.toJson())));
-            layout.writeIndexJson(manifest, "v1");
+            SingleLayerImage image = singleLayerImage("tls-layout", 200_000, 42);
             String remote = "docker://127.0.0.1:" + tlsPort + "/it/tls/app:v1";
             String trust = certs.resolve("trust").toString();
-            tools.skopeo("copy", "--preserve-digests", "--dest-cert-dir", trust, "oci:" + layout.dir() + ":v1", remote)
+            tools.skopeo("copy", "--preserve-digests", "--dest-cert-dir", trust, "oci:" + image.layout().dir() + ":v1", remote)
                     .runOk();
 
             Command.Result untrusted = tools.skopeo("inspect", "--raw", remote).run();
@@ -139,10 +130,10 @@ class TlsIT {
             assertThat(untrusted.output()).contains("certificate signed by unknown authority");
 
             Command.Result inspect = tools.skopeo("inspect", "--raw", "--cert-dir", trust, remote).runOk();
-            assertThat(inspect.output()).contains(layer.digest());
+            assertThat(inspect.output()).contains(image.layer().digest());
             OciLayout pulled = OciLayout.create(ItPaths.newWorkDir("tls-pulled"));
             tools.skopeo("copy", "--preserve-digests", "--src-cert-dir", trust, remote, "oci:" + pulled.dir() + ":v1").runOk();
-            assertThat(pulled.readBlob(layer.digest())).isEqualTo(layerBytes);
+            assertThat(pulled.readBlob(image.layer().digest())).isEqualTo(image.layerBytes());
             // HTTP/2 is negotiated over TLS
             Command.Result curl = Command.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_version}", "--cacert",
                     certs.resolve("ca.crt").toString(), "https://127.0.0.1:" + tlsPort + "/v2/").runOk();
@@ -205,26 +196,17 @@ class TlsIT {
 
         // (c) a login following the challenge, over HTTPS end to end: skopeo pushes with credentials...
         try (ContainersTools tools = ContainersTools.create("skopeo-tls-auth")) {
-            OciLayout layout = OciLayout.create(ItPaths.newWorkDir("tls-auth-layout"));
-            byte[] layerBytes = new byte[50_000];
-            new java.util.Random(7).nextBytes(layerBytes);
-            Descriptor layer = layout.writeBlob("application/vnd.oci.image.layer.v1.tar", layerBytes);
-            Descriptor config = layout.writeJson("application/vnd.oci.image.config.v1+json",
-                    Map.of("architecture", "amd64", "os", "linux"));
-            Descriptor manifest = layout.writeJson("application/vnd.oci.image.manifest.v1+json", Map.of(
-                    "schemaVersion", 2, "mediaType", "application/vnd.oci.image.manifest.v1+json",
-                    "config", config.toJson(), "layers", java.util.List.of(layer.toJson())));
-            layout.writeIndexJson(manifest, "v1");
+            SingleLayerImage image = singleLayerImage("tls-auth-layout", 50_000, 7);
             String remote = "docker://127.0.0.1:" + apiPort + "/it/tls-auth/app:v1";
             String trust = certs.resolve("trust").toString();
             Command.Result anonymous = tools.skopeo("copy", "--preserve-digests", "--dest-cert-dir", trust,
-                    "oci:" + layout.dir() + ":v1", remote).run();
+                    "oci:" + image.layout().dir() + ":v1", remote).run();
             assertThat(anonymous.exitCode()).as("an anonymous push must be refused: %s", anonymous.output()).isNotZero();
             tools.skopeo("copy", "--preserve-digests", "--dest-cert-dir", trust, "--dest-creds", "admin:" + adminPassword,
-                    "oci:" + layout.dir() + ":v1", remote).runOk();
+                    "oci:" + image.layout().dir() + ":v1", remote).runOk();
             Command.Result inspect = tools.skopeo("inspect", "--raw", "--cert-dir", trust, "--creds",
                     "admin:" + adminPassword, remote).runOk();
-            assertThat(inspect.output()).contains(layer.digest());
+            assertThat(inspect.output()).contains(image.layer().digest());
 
             // ... and the JDK client does what docker does: realm and service from the challenge, Basic credentials
             // to the realm over https, the bearer token to registry-api (which verifies it with the JWKS it fetched
@@ -244,7 +226,7 @@ class TlsIT {
                     .header("Accept", "application/vnd.oci.image.manifest.v1+json").GET().build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(pulled.statusCode()).as(pulled.body()).isEqualTo(200);
-            assertThat(pulled.body()).contains(layer.digest());
+            assertThat(pulled.body()).contains(image.layer().digest());
         }
     }
 
@@ -266,5 +248,23 @@ class TlsIT {
             daemon.docker("pull", ref).runOk();
             assertThat(daemon.docker("image", "inspect", "--format", "{{.Id}}", ref).runOk().output().trim()).isEqualTo(id);
         }
+    }
+
+    /** An OCI layout holding one image tagged {@code v1}, its random layer and that layer's bytes. */
+    private record SingleLayerImage(OciLayout layout, Descriptor layer, byte[] layerBytes) {
+    }
+
+    private static SingleLayerImage singleLayerImage(String workDir, int layerSize, long seed) {
+        OciLayout layout = OciLayout.create(ItPaths.newWorkDir(workDir));
+        byte[] layerBytes = new byte[layerSize];
+        new java.util.Random(seed).nextBytes(layerBytes);
+        Descriptor layer = layout.writeBlob("application/vnd.oci.image.layer.v1.tar", layerBytes);
+        Descriptor config = layout.writeJson("application/vnd.oci.image.config.v1+json",
+                Map.of("architecture", "amd64", "os", "linux"));
+        Descriptor manifest = layout.writeJson("application/vnd.oci.image.manifest.v1+json", Map.of(
+                "schemaVersion", 2, "mediaType", "application/vnd.oci.image.manifest.v1+json",
+                "config", config.toJson(), "layers", java.util.List.of(layer.toJson())));
+        layout.writeIndexJson(manifest, "v1");
+        return new SingleLayerImage(layout, layer, layerBytes);
     }
 }
