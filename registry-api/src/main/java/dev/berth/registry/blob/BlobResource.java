@@ -5,6 +5,7 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.StorageKey;
 import dev.berth.registry.config.RegistryConfig;
+import dev.berth.registry.http.FlushedBodyPipe;
 import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.http.HttpServerResponse;

@@ -1,4 +1,4 @@
-package dev.berth.registry.blob;
+package dev.berth.registry.http;
 
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -21,7 +21,7 @@ import io.vertx.core.streams.ReadStream;
  * When the body fails, the response is not ended: the caller's error handling cuts the connection, so the
  * client sees a short body as an error rather than waiting for bytes that never come.
  */
-final class FlushedBodyPipe {
+public final class FlushedBodyPipe {
     private final ReadStream<Buffer> body;
     private final HttpServerResponse response;
     private final Promise<Void> result = Promise.promise();
@@ -33,7 +33,7 @@ final class FlushedBodyPipe {
     }
 
     /** Pipes {@code body} into {@code response}; completes once the response has ended (or fails). */
-    static Future<Void> pipe(ReadStream<Buffer> body, HttpServerResponse response) {
+    public static Future<Void> pipe(ReadStream<Buffer> body, HttpServerResponse response) {
         return new FlushedBodyPipe(body, response).start();
     }
 

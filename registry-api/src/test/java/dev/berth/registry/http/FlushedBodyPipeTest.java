@@ -1,4 +1,4 @@
-package dev.berth.registry.blob;
+package dev.berth.registry.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
