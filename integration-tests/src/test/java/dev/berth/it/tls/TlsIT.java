@@ -77,25 +77,18 @@ class TlsIT {
                         "quarkus.http.ssl-port", String.valueOf(tlsPort))));
         // readiness is checked on the plain HTTP port; the HTTPS listener may bind a moment later
         String https = "https://127.0.0.1:" + tlsPort + "/v2/";
-        for (int i = 0; i < 120; i++) {
-            Command.Result probe = Command.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
-                    certs.resolve("ca.crt").toString(), https).run();
-            if (probe.output().trim().equals("200")) {
-                return;
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException(e);
-            }
-        }
-        throw new AssertionError("registry-api did not answer on " + https + " within 30 s");
+        awaitWithin30s(https, () -> Command.of("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert",
+                certs.resolve("ca.crt").toString(), https).run().output().trim().equals("200"));
     }
 
     private static void awaitHttps(HttpClient client, String url) {
+        awaitWithin30s(url, () -> Http.statusOrMinusOne(client, URI.create(url)) > 0);
+    }
+
+    /** Polls every 250 ms until {@code answered} holds; fails after 30 s. */
+    private static void awaitWithin30s(String url, java.util.function.BooleanSupplier answered) {
         for (int i = 0; i < 120; i++) {
-            if (Http.statusOrMinusOne(client, URI.create(url)) > 0) {
+            if (answered.getAsBoolean()) {
                 return;
             }
             try {
