@@ -201,9 +201,9 @@ public class TokenVerifier {
         return List.copyOf(grants);
     }
 
-    /** Verified tokens held in the cache now (for tests). */
-    long cachedTokens() {
-        return cache == null ? 0 : cache.size();
+    /** Whether this token's verification is held in the cache now (for tests). */
+    boolean isCached(String token) {
+        return cache != null && cache.get(token) != null;
     }
 
     /** The token cannot be trusted; the reason is for the log only. */

@@ -4,11 +4,8 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
 import com.github.benmanes.caffeine.cache.Ticker;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.berth.core.digest.Digest;
 import java.security.PublicKey;
-import java.util.Arrays;
 import java.util.Collection;
 import java.util.function.LongSupplier;
 
@@ -30,21 +27,8 @@ final class VerifiedTokenCache {
     record Entry(TokenVerifier.Verified verified, String kid, PublicKey key, long expiresAtMillis) {
     }
 
-    private final Cache<Key, Entry> cache;
+    private final Cache<Digest, Entry> cache;
     private final LongSupplier clockMillis;
-
-    /** The digest of a token; array equality rather than identity. */
-    private record Key(byte[] sha256) {
-        @Override
-        public boolean equals(Object other) {
-            return other instanceof Key key && Arrays.equals(sha256, key.sha256);
-        }
-
-        @Override
-        public int hashCode() {
-            return Arrays.hashCode(sha256);
-        }
-    }
 
     /**
      * @param maxSize entries kept at most (0 disables the cache)
@@ -56,19 +40,19 @@ final class VerifiedTokenCache {
         this.cache = Caffeine.newBuilder()
                 .maximumSize(maxSize)
                 .ticker(ticker)
-                .expireAfter(new Expiry<Key, Entry>() {
+                .expireAfter(new Expiry<Digest, Entry>() {
                     @Override
-                    public long expireAfterCreate(Key key, Entry entry, long currentTime) {
+                    public long expireAfterCreate(Digest key, Entry entry, long currentTime) {
                         return remainingNanos(entry);
                     }
 
                     @Override
-                    public long expireAfterUpdate(Key key, Entry entry, long currentTime, long currentDuration) {
+                    public long expireAfterUpdate(Digest key, Entry entry, long currentTime, long currentDuration) {
                         return remainingNanos(entry);
                     }
 
                     @Override
-                    public long expireAfterRead(Key key, Entry entry, long currentTime, long currentDuration) {
+                    public long expireAfterRead(Digest key, Entry entry, long currentTime, long currentDuration) {
                         return currentDuration;
                     }
                 })
@@ -109,11 +93,7 @@ final class VerifiedTokenCache {
         return cache.estimatedSize();
     }
 
-    private static Key key(String token) {
-        try {
-            return new Key(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+    private static Digest key(String token) {
+        return Digest.sha256Of(token);
     }
 }

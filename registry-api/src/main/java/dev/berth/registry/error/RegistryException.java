@@ -38,6 +38,11 @@ public class RegistryException extends RuntimeException {
     }
 
     /** 416 for a chunk that does not continue the upload where it stands. */
+    /** {@code NAME_UNKNOWN}: the repository does not exist. */
+    public static RegistryException nameUnknown(Object repository) {
+        return new RegistryException(OciError.NAME_UNKNOWN, "repository " + repository + " is not known to the registry");
+    }
+
     public static RegistryException rangeInvalid(String message) {
         return new RegistryException(OciError.BLOB_UPLOAD_INVALID, 416, message);
     }

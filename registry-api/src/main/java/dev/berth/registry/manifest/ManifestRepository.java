@@ -148,14 +148,18 @@ public class ManifestRepository {
     public record TagDeleted(boolean repositoryExists, boolean deleted) {
     }
 
-    /** Deletes a tag with its {@code tag.deleted} event: one statement. */
+    /**
+     * Deletes a tag with its {@code tag.deleted} event: one statement. The manifest is joined inside the delete, so
+     * the event names the manifest of the row version deleted: a tag moved by a push that committed after this
+     * statement began fails the re-checked join and is not deleted (the caller may try again), instead of being
+     * deleted without an event because the statement's snapshot cannot see the new manifest.
+     */
     public Uni<TagDeleted> deleteTag(SqlClient sql, String repository, String tag) {
         return sql.preparedQuery("with repo as (select id from repository where name = $1), "
-                + "deleted as (delete from tag t using repo where t.repository_id = repo.id and t.name = $2 "
-                + "returning t.manifest_id), "
+                + "deleted as (delete from tag t using repo, manifest m where t.repository_id = repo.id "
+                + "and t.name = $2 and m.id = t.manifest_id returning m.digest, m.media_type), "
                 + "event as (insert into outbox (event_type, repository, digest, tag, media_type) select '"
-                + RegistryEvent.TAG_DELETED + "', $1::text, m.digest, $2::text, m.media_type "
-                + "from deleted d join manifest m on m.id = d.manifest_id) "
+                + RegistryEvent.TAG_DELETED + "', $1::text, d.digest, $2::text, d.media_type from deleted d) "
                 + "select exists (select 1 from repo), exists (select 1 from deleted)")
                 .execute(Tuple.of(repository, tag))
                 .map(rows -> {

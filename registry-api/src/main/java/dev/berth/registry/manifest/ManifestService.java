@@ -165,17 +165,25 @@ public class ManifestService implements ManifestStore {
         return reference instanceof Reference.ByTag t ? deleteTag(name, t) : deleteManifest(name, reference);
     }
 
-    /** One statement: the tag and its {@code tag.deleted} event. */
+    /**
+     * One statement: the tag and its {@code tag.deleted} event. Not found is asked once more, with a new snapshot:
+     * the tag may have been moved by a push that committed while the first statement ran.
+     */
     private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference) {
+        return deleteTag(name, reference, 2);
+    }
+
+    private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference, int attempts) {
         String tag = reference.tag().value();
-        return manifests.deleteTag(sql, name.value(), tag).map(result -> {
+        return manifests.deleteTag(sql, name.value(), tag).chain(result -> {
             if (!result.repositoryExists()) {
-                throw nameUnknown(name);
+                return Uni.createFrom().failure(nameUnknown(name));
             }
-            if (!result.deleted()) {
-                throw unknown(name, reference);
+            if (result.deleted()) {
+                return Uni.createFrom().item(new Deleted(List.of(tag), List.of()));
             }
-            return new Deleted(List.of(tag), List.of());
+            return attempts > 1 ? deleteTag(name, reference, attempts - 1)
+                    : Uni.createFrom().failure(unknown(name, reference));
         });
     }
 
@@ -202,7 +210,7 @@ public class ManifestService implements ManifestStore {
     }
 
     private static RegistryException nameUnknown(RepositoryName name) {
-        return new RegistryException(OciError.NAME_UNKNOWN, "repository " + name + " is not known to the registry");
+        return RegistryException.nameUnknown(name);
     }
 
     private static RegistryException unknown(RepositoryName name, Reference reference) {

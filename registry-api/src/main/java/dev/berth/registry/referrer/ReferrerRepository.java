@@ -1,10 +1,10 @@
 package dev.berth.registry.referrer;
 
+import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The manifests that name a subject (rows of {@code manifest} with {@code subject_digest}). */
@@ -24,11 +24,7 @@ public class ReferrerRepository {
                 + "from manifest m join repository r on r.id = m.repository_id where r.name = $1 "
                 + "and m.subject_digest = $2 and ($3::text is null or m.artifact_type = $3) order by m.id")
                 .execute(Tuple.of(repository, subject, artifactType))
-                .map(rows -> {
-                    List<Referrer> found = new ArrayList<>(rows.rowCount());
-                    rows.forEach(row -> found.add(new Referrer(row.getString(0), row.getString(1), row.getLong(2),
-                            row.getString(3), row.getString(4))));
-                    return found;
-                });
+                .map(rows -> SqlRows.list(rows, row -> new Referrer(row.getString(0), row.getString(1), row.getLong(2),
+                        row.getString(3), row.getString(4))));
     }
 }

@@ -6,7 +6,6 @@ import dev.berth.core.name.InvalidNameException;
 import dev.berth.core.name.Reference;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.blob.BlobResource;
-import dev.berth.registry.http.ErrorResponder;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.http.ErrorResponder;

@@ -6,7 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
 
-/** Reading results of the reactive SQL client (the paths that bypass Hibernate, see UploadSessionRepository). */
+/** Reading results of the reactive SQL client, registry-api's one way to PostgreSQL. */
 public final class SqlRows {
     private SqlRows() {
     }
@@ -16,10 +16,15 @@ public final class SqlRows {
         return rows.rowCount() == 0 ? null : mapper.apply(rows.iterator().next());
     }
 
+    /** Every row mapped, in order. */
+    public static <T> List<T> list(RowSet<Row> rows, Function<Row, T> mapper) {
+        List<T> values = new ArrayList<>(rows.rowCount());
+        rows.forEach(row -> values.add(mapper.apply(row)));
+        return values;
+    }
+
     /** The first column of every row, as strings. */
     public static List<String> strings(RowSet<Row> rows) {
-        List<String> values = new ArrayList<>(rows.rowCount());
-        rows.forEach(row -> values.add(row.getString(0)));
-        return values;
+        return list(rows, row -> row.getString(0));
     }
 }

@@ -2,7 +2,6 @@ package dev.berth.registry.tag;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.berth.core.name.RepositoryName;
-import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.http.Pagination;
 import dev.berth.registry.http.Responses;
@@ -33,8 +32,7 @@ public class TagResource {
         Pagination.Page page = pagination.parse(ctx.request());
         // one read-only statement (also telling whether the repository exists): on the pool
         return tags.namesAfter(sql, name.value(), page.last(), page.size() == 0 ? 0 : page.size() + 1)
-                .onItem().ifNull().failWith(() -> new RegistryException(OciError.NAME_UNKNOWN,
-                        "repository " + name + " is not known to the registry"))
+                .onItem().ifNull().failWith(() -> RegistryException.nameUnknown(name))
                 .chain(names -> {
                     Map<String, Object> body = new LinkedHashMap<>();
                     body.put("name", name.value());

@@ -34,6 +34,7 @@ public record Scope(String type, String name, Set<String> actions) {
     public static final Scope CATALOG = new Scope(REGISTRY, "catalog", Set.of(ALL));
 
     private static final Pattern TYPE = Pattern.compile("[a-z0-9]+(\\([a-z0-9]+\\))?");
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
 
     public Scope {
         if (type == null || type.isEmpty() || name == null || name.isEmpty()) {
@@ -76,7 +77,7 @@ public record Scope(String type, String name, Set<String> actions) {
             if (value == null) {
                 continue;
             }
-            for (String part : value.trim().split("\\s+")) {
+            for (String part : WHITESPACE.split(value.trim())) {
                 if (part.isEmpty()) {
                     continue;
                 }

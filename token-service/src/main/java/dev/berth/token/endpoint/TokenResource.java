@@ -176,23 +176,29 @@ public class TokenResource {
 
     /** One line per failed login: who (as typed), from where, the reason class; never the password or token. */
     private static void logFailure(String username, String client, String reason, String detail) {
-        LOG.infof("login failed: user=%s client=%s reason=%s (%s)", printable(username), client, reason, detail);
+        // the detail may repeat the typed user name: escaped like it, so no crafted name forges a log line
+        LOG.infof("login failed: user=%s client=%s reason=%s (%s)", printable(username), client, reason,
+                printable(detail, 512));
     }
 
     /** A user name as typed, safe for a log line (quoted, control characters escaped, bounded). */
     static String printable(String username) {
-        if (username == null || username.isEmpty()) {
+        return printable(username, 128);
+    }
+
+    private static String printable(String value, int maxCodePoints) {
+        if (value == null || value.isEmpty()) {
             return "-";
         }
         StringBuilder text = new StringBuilder("\"");
-        username.codePoints().limit(128).forEach(cp -> {
+        value.codePoints().limit(maxCodePoints).forEach(cp -> {
             if (cp < 0x20 || cp == 0x7f || cp == '"' || cp == '\\') {
                 text.append(String.format("\\x%02x", cp));
             } else {
                 text.appendCodePoint(cp);
             }
         });
-        if (username.codePointCount(0, username.length()) > 128) {
+        if (value.codePointCount(0, value.length()) > maxCodePoints) {
             text.append("…");
         }
         return text.append('"').toString();

@@ -52,8 +52,11 @@ public class CredentialCache {
     private final boolean enabled;
     private final Counter hits;
     private final Counter misses;
-    /** Counts invalidations: a check that began before one must not record its (possibly stale) result. */
-    private long epoch;
+    /**
+     * Counts invalidations: a check that began before one must not record its (possibly stale) result. Written
+     * under this object's lock, read without it (volatile), so that look-ups never wait for each other.
+     */
+    private volatile long epoch;
 
     @Inject
     public CredentialCache(TokenConfig config, MeterRegistry registry) {
@@ -80,10 +83,9 @@ public class CredentialCache {
         if (!enabled) {
             return new Lookup(Optional.empty(), null);
         }
-        Ticket ticket;
-        synchronized (this) {
-            ticket = new Ticket(key(source, username, password), epoch);
-        }
+        // the epoch is read before the full check that may follow: an invalidation during it makes the ticket stale
+        long seen = epoch;
+        Ticket ticket = new Ticket(key(source, username, password), seen);
         Entry entry = entries.getIfPresent(ticket.key());
         if (entry != null) {
             hits.increment();
