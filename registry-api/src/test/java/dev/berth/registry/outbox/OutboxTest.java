@@ -8,6 +8,7 @@ import dev.berth.core.digest.Digest;
 import dev.berth.core.media.MediaTypes;
 import dev.berth.devtools.testing.PostgresTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.sql.Array;
 import java.sql.Connection;
@@ -60,6 +61,27 @@ class OutboxTest {
 
     private static int bytes(String text) {
         return text.getBytes(StandardCharsets.UTF_8).length;
+    }
+
+    @Inject
+    CommittedEventsRecorder committed;
+
+    /** The relay is told of committed events at once (it would otherwise find them at its next poll). */
+    @Test
+    void committedEventsAreAnnouncedOnceCommitted() throws Exception {
+        String repo = uniqueRepo("events");
+        String manifest = imageManifest(repo, randomBytes(10));
+        int before = committed.counts().size();
+
+        putManifest(repo, "v1", MediaTypes.OCI_MANIFEST, "{\"schemaVersion\":2}").then().statusCode(400);
+        putManifest(repo, "v1", MediaTypes.OCI_MANIFEST, manifest).then().statusCode(201);
+
+        // announced on the commit's completion, which may run just after the response was sent
+        for (int i = 0; i < 100 && committed.counts().size() == before; i++) {
+            Thread.sleep(50);
+        }
+        // manifest.pushed and tag.updated, in one append
+        assertThat(committed.counts().subList(before, committed.counts().size())).containsExactly(2);
     }
 
     @Test
