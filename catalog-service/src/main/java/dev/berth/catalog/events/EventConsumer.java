@@ -134,15 +134,24 @@ public class EventConsumer {
     private void run() {
         long interval = config.events().catchUpInterval().toMillis();
         long nextCatchUp = 0;
+        // after a failure, nothing is tried again before this (a wake-up or a gap does not override it)
+        long retryAt = 0;
         while (running) {
             try {
-                long wait = Math.max(0, nextCatchUp - System.currentTimeMillis());
-                RegistryEvent first = inbox.poll(wait, TimeUnit.MILLISECONDS);
+                long now = System.currentTimeMillis();
+                long until = catchUpWanted ? Math.max(retryAt, now) : Math.max(nextCatchUp, retryAt);
+                RegistryEvent first = inbox.poll(Math.max(0, until - now), TimeUnit.MILLISECONDS);
                 List<RegistryEvent> batch = new ArrayList<>();
                 if (first != null && first != WAKE_UP) {
                     batch.add(first);
                 }
                 drainTo(batch);
+                now = System.currentTimeMillis();
+                if (now < retryAt) {
+                    // failing: the events wait in the outbox; the catch-up after retryAt applies them
+                    catchUpWanted = true;
+                    continue;
+                }
                 if (!batch.isEmpty() && !applyFromBus(batch)) {
                     catchUpWanted = true;
                 }
@@ -156,12 +165,25 @@ public class EventConsumer {
                     return;
                 }
             } catch (RuntimeException e) {
-                LOG.warnf(e, "applying registry events failed; retrying from the outbox in %d ms", interval);
-                nextCatchUp = System.currentTimeMillis() + interval;
-                catchUpWanted = false;
-                sleep(interval);
+                long delay = Math.min(interval, RETRY_DELAY_MS);
+                LOG.warnf("applying registry events failed after position %d (retrying from the outbox in %d ms): %s",
+                        applied.get(), delay, describe(e));
+                LOG.debug("failure", e);
+                retryAt = System.currentTimeMillis() + delay;
+                catchUpWanted = true;
             }
         }
+    }
+
+    /** The pause after a failed transaction before the outbox is read again. */
+    private static final long RETRY_DELAY_MS = 1_000;
+
+    private static String describe(Throwable e) {
+        StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
+            text.append(": ").append(cause.getMessage());
+        }
+        return text.toString();
     }
 
     private void drainTo(List<RegistryEvent> batch) {
@@ -280,11 +302,4 @@ public class EventConsumer {
         }
     }
 
-    private void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }

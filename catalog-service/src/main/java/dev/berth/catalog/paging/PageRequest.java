@@ -14,9 +14,9 @@ public record PageRequest(int page, int size, String orderBy) {
     /** Deeper pages than this are refused: an offset costs the database a scan of everything before it. */
     public static final int MAX_PAGE = 100_000;
 
-    public static PageRequest of(Integer page, Integer size, String sort, String defaultSort, Map<String, String> sorts) {
-        int p = page == null ? 1 : page;
-        int s = size == null ? DEFAULT_SIZE : size;
+    public static PageRequest of(String page, String size, String sort, String defaultSort, Map<String, String> sorts) {
+        int p = number("page", page, 1);
+        int s = number("size", size, DEFAULT_SIZE);
         if (p < 1 || p > MAX_PAGE) {
             throw CatalogException.badParameter("page must be between 1 and " + MAX_PAGE + ", was " + p);
         }
@@ -29,6 +29,18 @@ public record PageRequest(int page, int size, String orderBy) {
             throw CatalogException.unsupported("sort must be one of " + String.join(", ", sorts.keySet()) + ", was " + key);
         }
         return new PageRequest(p, s, orderBy);
+    }
+
+    /** A query parameter that must be a whole number (a bad one is a 400, not JAX-RS's 404). */
+    public static int number(String name, String value, int absent) {
+        if (value == null || value.isBlank()) {
+            return absent;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            throw CatalogException.badParameter(name + " must be a number, was " + value);
+        }
     }
 
     public long offset() {

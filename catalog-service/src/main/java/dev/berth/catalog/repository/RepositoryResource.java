@@ -51,8 +51,8 @@ public class RepositoryResource {
             content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     public Uni<Page<RepositorySummary>> list(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @Parameter(description = "Text the name contains (prefix matches are not treated differently here)") @QueryParam("q") String q,
-            @Parameter(description = "Page number, from 1") @QueryParam("page") Integer page,
-            @Parameter(description = "Page size, 1 to 500 (default 50)") @QueryParam("size") Integer size,
+            @Parameter(description = "Page number, from 1") @QueryParam("page") String page,
+            @Parameter(description = "Page size, 1 to 500 (default 50)") @QueryParam("size") String size,
             @Parameter(description = "name (default), -name, lastPush, -lastPush, size, -size") @QueryParam("sort") String sort) {
         return callers.caller(authorization).flatMap(caller -> repositories.list(caller, q, page, size, sort));
     }
@@ -76,7 +76,7 @@ public class RepositoryResource {
     @APIResponse(responseCode = "404", description = "Unknown (or invisible) repository",
             content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     public Uni<Page<TagSummary>> tags(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
-            @PathParam("name") String name, @QueryParam("page") Integer page, @QueryParam("size") Integer size,
+            @PathParam("name") String name, @QueryParam("page") String page, @QueryParam("size") String size,
             @QueryParam("sort") String sort) {
         return callers.caller(authorization).flatMap(caller -> tags.list(caller, name, page, size, sort));
     }

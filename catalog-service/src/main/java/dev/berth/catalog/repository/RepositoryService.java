@@ -16,7 +16,7 @@ public class RepositoryService {
         this.queries = queries;
     }
 
-    public Uni<Page<RepositorySummary>> list(Caller caller, String q, Integer page, Integer size, String sort) {
+    public Uni<Page<RepositorySummary>> list(Caller caller, String q, String page, String size, String sort) {
         PageRequest request = PageRequest.of(page, size, sort, "name", RepositoryQueries.SORTS);
         String query = normalise(q);
         return Uni.combine().all().unis(queries.page(caller, query, request), queries.count(caller, query))

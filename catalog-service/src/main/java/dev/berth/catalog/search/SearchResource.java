@@ -39,7 +39,7 @@ public class SearchResource {
             content = @Content(schema = @Schema(implementation = ErrorBody.class)))
     public Uni<SearchResult> search(@HeaderParam(HttpHeaders.AUTHORIZATION) String authorization,
             @Parameter(description = "Search text (1 to 128 characters)", required = true) @QueryParam("q") String q,
-            @Parameter(description = "Results of each kind at most (1 to 100, default 20)") @QueryParam("limit") Integer limit) {
+            @Parameter(description = "Results of each kind at most (1 to 100, default 20)") @QueryParam("limit") String limit) {
         return callers.caller(authorization).flatMap(caller -> search.search(caller, q, limit));
     }
 }

@@ -21,12 +21,12 @@ public class SearchService {
         this.tags = tags;
     }
 
-    public Uni<SearchResult> search(Caller caller, String q, Integer limit) {
+    public Uni<SearchResult> search(Caller caller, String q, String limit) {
         String text = RepositoryService.normalise(q);
         if (text == null) {
             throw CatalogException.unsupported("q is required");
         }
-        int n = limit == null ? DEFAULT_LIMIT : limit;
+        int n = dev.berth.catalog.paging.PageRequest.number("limit", limit, DEFAULT_LIMIT);
         if (n < 1 || n > MAX_LIMIT) {
             throw CatalogException.badParameter("limit must be between 1 and " + MAX_LIMIT + ", was " + n);
         }

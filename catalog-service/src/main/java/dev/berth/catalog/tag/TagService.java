@@ -19,7 +19,7 @@ public class TagService {
     }
 
     /** The tags of a repository the caller may see (404 otherwise, as for an unknown one). */
-    public Uni<Page<TagSummary>> list(Caller caller, String repository, Integer page, Integer size, String sort) {
+    public Uni<Page<TagSummary>> list(Caller caller, String repository, String page, String size, String sort) {
         PageRequest request = PageRequest.of(page, size, sort, "name", TagQueries.SORTS);
         return repositories.get(caller, repository).flatMap(found -> Uni.combine().all()
                 .unis(queries.page(repository, request), queries.count(repository)).asTuple()
