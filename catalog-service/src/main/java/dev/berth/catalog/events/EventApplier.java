@@ -77,23 +77,18 @@ public class EventApplier {
         if (event.digest() == null) {
             return;
         }
-        var rows = tx.preparedQuery("select config_digest, config_media_type from catalog.manifest where repository = $1 and digest = $2")
-                .execute(Tuple.of(event.repository(), event.digest())).await().atMost(STATEMENT_TIMEOUT);
-        if (rows.size() > 0) {
-            return;
-        }
-        long copied = tx.preparedQuery(Projection.COPY_ONE_MANIFEST).execute(Tuple.of(event.repository(), event.digest()))
-                .await().atMost(STATEMENT_TIMEOUT).iterator().next().getLong(0);
-        if (copied == 0) {
-            // registry-api no longer holds it (deleted since): what the event says, until its manifest.deleted
+        var copied = tx.preparedQuery(Projection.COPY_ONE_MANIFEST).execute(Tuple.of(event.repository(), event.digest()))
+                .await().atMost(STATEMENT_TIMEOUT);
+        if (copied.size() == 0) {
+            // there already (a no-op then), or registry-api no longer holds it (deleted since): what the event says,
+            // until its manifest.deleted
             await(tx, Projection.INSERT_MANIFEST_FROM_EVENT, Tuple.tuple().addString(event.repository())
                     .addString(event.digest()).addString(event.mediaType()).addString(event.artifactType())
                     .addString(event.subject()).addLong(event.size())
                     .addArrayOfString(event.platforms().toArray(String[]::new)).addOffsetDateTime(time(event)));
             return;
         }
-        var config = tx.preparedQuery("select config_digest, config_media_type from catalog.manifest where repository = $1 and digest = $2")
-                .execute(Tuple.of(event.repository(), event.digest())).await().atMost(STATEMENT_TIMEOUT).iterator().next();
+        var config = copied.iterator().next();
         if (config.getString(0) != null) {
             configs.add(new NewManifest(event.repository(), config.getString(0), config.getString(1)));
         }

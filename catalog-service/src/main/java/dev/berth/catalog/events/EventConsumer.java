@@ -100,8 +100,13 @@ public class EventConsumer {
         return applied.get();
     }
 
-    /** Asks for an outbox catch-up soon (after a rebuild, or from tests). */
+    /** Asks for an outbox catch-up now, also while backing off after failures (after a rebuild, or from tests). */
     public void wake() {
+        retryAt = 0;
+        nudge();
+    }
+
+    private void nudge() {
         catchUpWanted = true;
         inbox.offer(WAKE_UP);
     }
@@ -115,11 +120,11 @@ public class EventConsumer {
         } catch (RuntimeException e) {
             // the outbox row will be read (and refused loudly) by the catch-up
             LOG.warnf("unreadable event on %s: %s", ADDRESS, e.getMessage());
-            wake();
+            nudge();
             return;
         }
         if (event.position() <= 0) {
-            wake();
+            nudge();
             return;
         }
         if (event.position() <= applied.get()) {
@@ -127,15 +132,13 @@ public class EventConsumer {
         }
         if (!inbox.offer(event)) {
             // too far behind: the outbox has them all
-            wake();
+            nudge();
         }
     }
 
     private void run() {
         long interval = config.events().catchUpInterval().toMillis();
         long nextCatchUp = 0;
-        // after a failure, nothing is tried again before this (a wake-up or a gap does not override it)
-        long retryAt = 0;
         while (running) {
             try {
                 long now = System.currentTimeMillis();
@@ -165,15 +168,29 @@ public class EventConsumer {
                     return;
                 }
             } catch (RuntimeException e) {
-                long delay = Math.min(interval, RETRY_DELAY_MS);
-                LOG.warnf("applying registry events failed after position %d (retrying from the outbox in %d ms): %s",
-                        applied.get(), delay, describe(e));
+                // 1 s, doubling while it keeps failing (registry-api's schema not there yet, database down), at most 30 s
+                failures++;
+                long delay = Math.min(MAX_RETRY_DELAY_MS, RETRY_DELAY_MS << Math.min(failures - 1, 5));
+                String reason = describe(e);
+                if (!reason.equals(lastFailure)) {
+                    LOG.warnf("applying registry events failed after position %d (retrying from the outbox, backing off up to 30 s): %s",
+                            applied.get(), reason);
+                } else {
+                    LOG.debugf("still failing after position %d: %s", applied.get(), reason);
+                }
                 LOG.debug("failure", e);
+                lastFailure = reason;
                 retryAt = System.currentTimeMillis() + delay;
                 catchUpWanted = true;
             }
         }
     }
+
+    /** After a failure, nothing is tried before this (bus events and gaps wait; {@link #wake} does not). */
+    private volatile long retryAt;
+    private int failures;
+    private String lastFailure;
+    private static final long MAX_RETRY_DELAY_MS = 30_000;
 
     /** The pause after a failed transaction before the outbox is read again. */
     private static final long RETRY_DELAY_MS = 1_000;
@@ -249,6 +266,7 @@ public class EventConsumer {
      */
     private void apply(java.util.function.Function<SqlConnection, List<RegistryEvent>> select) {
         List<NewManifest> configs = new ArrayList<>();
+        long started = System.nanoTime();
         long position = Transactions.inTransaction(pool, tx -> {
             List<RegistryEvent> events = select.apply(tx);
             long last = lastLocked;
@@ -266,10 +284,17 @@ public class EventConsumer {
             applier.refresh(tx, touched);
             tx.preparedQuery("update catalog.consumer_state set last_position = $1, updated_at = now() where id = 1")
                     .execute(Tuple.of(last)).await().atMost(STATEMENT_TIMEOUT);
-            LOG.debugf("applied events %d..%d", events.get(0).position(), last);
             return last;
         });
-        applied.set(position);
+        long before = applied.getAndSet(position);
+        if (position != before && LOG.isDebugEnabled()) {
+            LOG.debugf("applied events %d..%d in %.1f ms", (Object) (before + 1), (Object) position, (Object) ((System.nanoTime() - started) / 1e6));
+        }
+        if (failures > 0) {
+            LOG.infof("applying registry events again, at position %d", position);
+            failures = 0;
+            lastFailure = null;
+        }
         if (!configs.isEmpty()) {
             labels.fetch(configs);
         }

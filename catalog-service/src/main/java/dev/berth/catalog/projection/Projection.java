@@ -20,6 +20,11 @@ public final class Projection {
      * so a rebuild copies images before indexes. Yields the number of manifests copied.
      */
     public static String copyManifests(String filter) {
+        return copyManifests(filter, "select count(*) from ins");
+    }
+
+    /** As {@link #copyManifests(String)}, ending in {@code result} (over {@code ins}: repository, digest, config). */
+    static String copyManifests(String filter, String result) {
         return """
                 with src as (
                   select r.name as repository, m.digest, m.media_type, m.artifact_type, m.subject_digest, m.size,
@@ -59,7 +64,7 @@ public final class Projection {
                     p.created_at
                   from parsed p
                   on conflict (repository, digest) do nothing
-                  returning repository, digest
+                  returning repository, digest, config_digest, config_media_type
                 ),
                 insb as (
                   insert into catalog.manifest_blob (repository, manifest_digest, blob_digest, size)
@@ -67,12 +72,16 @@ public final class Projection {
                   from blobs b join ins on ins.repository = b.repository and ins.digest = b.manifest_digest
                   on conflict do nothing
                 )
-                select count(*) from ins
-                """.formatted(filter);
+                %s
+                """.formatted(filter, result);
     }
 
-    /** One manifest: {@code $1} repository, {@code $2} digest. */
-    public static final String COPY_ONE_MANIFEST = copyManifests("r.name = $1 and m.digest = $2");
+    /**
+     * One manifest: {@code $1} repository, {@code $2} digest. Yields its config digest and media type when it was
+     * copied, no row when it was there already or registry-api no longer holds it.
+     */
+    public static final String COPY_ONE_MANIFEST = copyManifests("r.name = $1 and m.digest = $2",
+            "select config_digest, config_media_type from ins");
 
     /**
      * A manifest that registry-api no longer holds (deleted before this event was applied): shown with what the
