@@ -58,8 +58,11 @@ public class EventConsumer {
     private long lastReport;
     private long lastReported = -1;
 
-    public EventConsumer(Pool pool, io.vertx.core.Vertx vertx, CatalogConfig config, EventApplier applier, ConfigLabels labels) {
+    public EventConsumer(Pool pool, io.vertx.core.Vertx vertx, CatalogConfig config, EventApplier applier, ConfigLabels labels,
+            io.micrometer.core.instrument.MeterRegistry metrics) {
         this.pool = pool;
+        io.micrometer.core.instrument.Gauge.builder("berth.catalog.events.position", applied, AtomicLong::get)
+                .description("The last outbox position applied to the read model by this process").register(metrics);
         this.vertx = vertx;
         this.config = config;
         this.applier = applier;
@@ -93,6 +96,11 @@ public class EventConsumer {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    /** Why applying events fails right now, or null while it works. */
+    public String failure() {
+        return lastFailure;
     }
 
     /** The last position applied by this process (-1 before its first transaction). */
@@ -189,7 +197,7 @@ public class EventConsumer {
     /** After a failure, nothing is tried before this (bus events and gaps wait; {@link #wake} does not). */
     private volatile long retryAt;
     private int failures;
-    private String lastFailure;
+    private volatile String lastFailure;
     private static final long MAX_RETRY_DELAY_MS = 30_000;
 
     /** The pause after a failed transaction before the outbox is read again. */

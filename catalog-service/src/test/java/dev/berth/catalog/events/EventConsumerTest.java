@@ -140,6 +140,8 @@ class EventConsumerTest {
         sleep(500);
         assertThat(registry.appliedPosition()).isEqualTo(stuck - 1);
         given().get("/api/v1/repositories/version/later").then().statusCode(404);
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'catalog-events' }.data.failing", org.hamcrest.Matchers.containsString("version 99"));
     }
 
     private static Map<String, List<String>> withoutMarker(Map<String, List<String>> model) {

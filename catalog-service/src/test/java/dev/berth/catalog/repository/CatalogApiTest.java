@@ -196,8 +196,9 @@ class CatalogApiTest {
 
     @Test
     void healthAndMetricsAnswer() {
-        given().get("/q/health/ready").then().statusCode(200);
-        given().get("/q/metrics").then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'catalog-events' }.status", equalTo("UP"));
+        given().get("/q/metrics").then().statusCode(200).body(containsString("berth_catalog_events_position"));
         given().get("/api/v1/repositories/unknown").then().statusCode(404).header("Content-Type", containsString("json"))
                 .body("errors[0].message", containsString("unknown")).body("errors[1]", nullValue());
     }
