@@ -43,13 +43,18 @@ public class EventConsumer {
     private static final Logger LOG = Logger.getLogger(EventConsumer.class);
     /** Events taken from the bus per transaction at most. */
     private static final int BUS_BATCH = 500;
+    /** Events from the bus held while the consumer is busy; beyond that they are dropped (the outbox has them). */
+    private static final int INBOX_CAPACITY = 10_000;
+    /** The pause after a failed transaction before the outbox is read again, doubling up to the maximum. */
+    private static final long RETRY_DELAY_MS = 1_000;
+    private static final long MAX_RETRY_DELAY_MS = 30_000;
 
     private final Pool pool;
     private final io.vertx.core.Vertx vertx;
     private final CatalogConfig config;
     private final EventApplier applier;
     private final ConfigLabels labels;
-    private final LinkedBlockingQueue<RegistryEvent> inbox = new LinkedBlockingQueue<>(100_000);
+    private final LinkedBlockingQueue<RegistryEvent> inbox = new LinkedBlockingQueue<>(INBOX_CAPACITY);
     private final AtomicLong applied = new AtomicLong(-1);
     private volatile boolean catchUpWanted = true;
     private volatile boolean running;
@@ -57,6 +62,11 @@ public class EventConsumer {
     private MessageConsumer<Object> subscription;
     private long lastReport;
     private long lastReported = -1;
+    /** After a failure, nothing is tried before this (bus events and gaps wait; {@link #wake} does not). */
+    private volatile long retryAt;
+    private int failures;
+    private volatile String lastFailure;
+    private long lastLocked;
 
     public EventConsumer(Pool pool, io.vertx.core.Vertx vertx, CatalogConfig config, EventApplier applier, ConfigLabels labels,
             io.micrometer.core.instrument.MeterRegistry metrics) {
@@ -194,15 +204,6 @@ public class EventConsumer {
         }
     }
 
-    /** After a failure, nothing is tried before this (bus events and gaps wait; {@link #wake} does not). */
-    private volatile long retryAt;
-    private int failures;
-    private volatile String lastFailure;
-    private static final long MAX_RETRY_DELAY_MS = 30_000;
-
-    /** The pause after a failed transaction before the outbox is read again. */
-    private static final long RETRY_DELAY_MS = 1_000;
-
     private static String describe(Throwable e) {
         StringBuilder text = new StringBuilder(String.valueOf(e.getMessage()));
         for (Throwable cause = e.getCause(); cause != null && cause != cause.getCause(); cause = cause.getCause()) {
@@ -307,8 +308,6 @@ public class EventConsumer {
             labels.fetch(configs);
         }
     }
-
-    private long lastLocked;
 
     private long lockPosition(SqlConnection tx) {
         lastLocked = tx.preparedQuery("select last_position from catalog.consumer_state where id = 1 for update")
