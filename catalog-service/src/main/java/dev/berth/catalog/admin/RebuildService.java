@@ -51,7 +51,7 @@ public class RebuildService {
             run(tx, "delete from catalog.repository");
             long repositories = count(tx, "insert into catalog.repository (name, created_at) select name, created_at from registry.repository");
             // images before indexes: an index's size counts its children's blobs
-            long manifests = first(tx, Projection.copyManifests("not " + Projection.IS_INDEX + " or catalog.payload_json(m.payload) is null"))
+            long manifests = first(tx, Projection.copyManifests("not " + Projection.IS_INDEX))
                     + first(tx, Projection.copyManifests(Projection.IS_INDEX));
             long tags = count(tx, Projection.COPY_ALL_TAGS);
             run(tx, Projection.refreshRepositories("true"));

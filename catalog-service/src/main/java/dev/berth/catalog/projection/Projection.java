@@ -11,7 +11,7 @@ public final class Projection {
     }
 
     /** Index media types whose children are manifests (their sizes come from the children's blobs). */
-    public static final String IS_INDEX = "jsonb_typeof(catalog.payload_json(m.payload)->'manifests') = 'array'";
+    public static final String IS_INDEX = "coalesce(jsonb_typeof(catalog.payload_json(m.payload)->'manifests') = 'array', false)";
 
     /**
      * Copies the manifests of {@code registry.manifest} matching {@code filter} (SQL over {@code m}, the manifest,
