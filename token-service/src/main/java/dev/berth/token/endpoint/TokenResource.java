@@ -9,7 +9,6 @@ import dev.berth.token.jwt.TokenIssuer;
 import dev.berth.token.policy.AccessPolicy;
 import dev.berth.token.ratelimit.LoginThrottle;
 import dev.berth.token.refresh.RefreshTokens;
-import dev.berth.token.scope.Access;
 import dev.berth.core.scope.InvalidScopeException;
 import dev.berth.core.scope.Scope;
 import io.vertx.core.http.HttpServerRequest;
@@ -239,10 +238,10 @@ public class TokenResource {
     }
 
     private Map<String, Object> body(Identity identity, String audience, List<Scope> requested) {
-        List<Access> granted = policy.grant(identity, requested);
-        TokenIssuer.Issued issued = issuer.issue(identity, audience, granted);
-        LOG.debugf("token for '%s' (%s), %s: asked %s, granted %s", identity.username(), identity.kind(), audience,
-                requested, granted);
+        AccessPolicy.Decision decision = policy.decide(identity, requested);
+        TokenIssuer.Issued issued = issuer.issue(identity, audience, decision.access(), decision.pullable());
+        LOG.debugf("token for '%s' (%s), %s: asked %s, granted %s%s", identity.username(), identity.kind(), audience,
+                requested, decision.access(), decision.pullable() == null ? "" : ", pullable " + decision.pullable());
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("token", issued.token());
         body.put("access_token", issued.token());

@@ -19,7 +19,7 @@ import org.jose4j.lang.JoseException;
 /**
  * Signs the registry tokens: {@code iss}, {@code sub}, {@code aud} (the service), {@code exp}, {@code nbf},
  * {@code iat}, {@code jti}, {@code access} ({@code [{type,name,actions}]}), with {@code kid} and {@code alg}
- * in the header.
+ * in the header; and {@code pullable} (repository globs) when the catalog was asked for but not granted.
  */
 @ApplicationScoped
 public class TokenIssuer {
@@ -36,6 +36,11 @@ public class TokenIssuer {
     }
 
     public Issued issue(Identity identity, String service, List<Access> access) {
+        return issue(identity, service, access, null);
+    }
+
+    /** As {@link #issue(Identity, String, List)}, with a {@code pullable} claim unless {@code pullable} is null. */
+    public Issued issue(Identity identity, String service, List<Access> access, List<String> pullable) {
         Instant now = Instant.now();
         long lifetime = config.lifetime().toSeconds();
         JwtClaims claims = new JwtClaims();
@@ -55,6 +60,9 @@ public class TokenIssuer {
             entries.add(entry);
         }
         claims.setClaim("access", entries);
+        if (pullable != null) {
+            claims.setStringListClaim("pullable", pullable);
+        }
         SigningKeys.Key key = keys.active();
         JsonWebSignature jws = new JsonWebSignature();
         jws.setPayload(claims.toJson());

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Pattern;
 import org.jboss.logging.Logger;
 
@@ -33,6 +34,8 @@ public class AccessPolicy {
     private final PolicyDocument document;
     private final List<CompiledRule> rules = new ArrayList<>();
     private final List<Pattern> publicPatterns = new ArrayList<>();
+    /** The public namespaces as globs ({@code public} becomes {@code public/**}), for {@link #pullable}. */
+    private final List<String> publicGlobs = new ArrayList<>();
 
     @jakarta.inject.Inject
     public AccessPolicy(TokenConfig config) {
@@ -43,7 +46,9 @@ public class AccessPolicy {
         this.document = document;
         for (String pattern : document.publicRepositories) {
             // a bare namespace ("public") means everything under it
-            publicPatterns.add(glob(pattern.contains("/") || pattern.contains("*") ? pattern : pattern + "/**"));
+            String glob = pattern.contains("/") || pattern.contains("*") ? pattern : pattern + "/**";
+            publicGlobs.add(glob);
+            publicPatterns.add(glob(glob));
         }
         for (PolicyDocument.Rule rule : document.rules) {
             List<Pattern> patterns = rule.repositories.stream().map(AccessPolicy::glob).toList();
@@ -98,6 +103,93 @@ public class AccessPolicy {
         return granted;
     }
 
+    /**
+     * What goes into a token: the granted access, and when the caller asked for {@code registry:catalog} but is
+     * not granted it, the repository globs it may pull (the {@code pullable} claim, which catalog-service filters
+     * its answers by); {@code pullable} is null when the catalog was not asked for or was granted.
+     */
+    public Decision decide(Identity identity, List<Scope> requested) {
+        List<Access> access = grant(identity, requested);
+        boolean askedCatalog = requested.stream()
+                .anyMatch(s -> Scope.REGISTRY.equals(s.type()) && "catalog".equals(s.name()));
+        boolean grantedCatalog = access.stream()
+                .anyMatch(a -> Scope.REGISTRY.equals(a.type()) && "catalog".equals(a.name()));
+        return new Decision(access, askedCatalog && !grantedCatalog ? pullable(identity) : null);
+    }
+
+    /** The access entries of a token and its {@code pullable} globs (null: no such claim). */
+    public record Decision(List<Access> access, List<String> pullable) {
+    }
+
+    /**
+     * The repositories the caller may pull, as globs in the policy's syntax ({@code *} within one path segment,
+     * {@code **} across segments), sorted and without duplicates. Every repository {@link #allowed} gives
+     * {@code pull} matches one of them and no other does, except for names holding a {@code *} (a user or group
+     * namespace with a literal star cannot be written as a glob and is left out: narrower, never wider). An
+     * admin gets {@code **}.
+     */
+    public List<String> pullable(Identity identity) {
+        Set<String> globs = new TreeSet<>(publicGlobs);
+        if (identity.anonymous()) {
+            for (CompiledRule rule : rules) {
+                if (rule.rule.anyone && rule.actions.contains("pull")) {
+                    globs.addAll(rule.rule.repositories);
+                }
+            }
+            return List.copyOf(globs);
+        }
+        if (isAdmin(identity)) {
+            return List.of("**");
+        }
+        String user = identity.username().toLowerCase();
+        if (document.userNamespaces && !user.isEmpty() && literal(user)) {
+            globs.add(user + "/**");
+        }
+        for (String namespace : groupNamespaces(identity)) {
+            if (literal(namespace)) {
+                globs.add(namespace + "/**");
+            }
+        }
+        for (CompiledRule rule : rules) {
+            if (rule.appliesTo(identity) && rule.actions.contains("pull")) {
+                globs.addAll(rule.rule.repositories);
+            }
+        }
+        return List.copyOf(globs);
+    }
+
+    private static boolean literal(String name) {
+        return name.indexOf('*') < 0;
+    }
+
+    /** The namespaces the caller's groups grant pull and push in ({@code /registry/team-a[/delete]} → team-a). */
+    private List<String> groupNamespaces(Identity identity) {
+        List<String> namespaces = new ArrayList<>();
+        String prefix = document.groupPrefix;
+        if (prefix == null || prefix.isEmpty()) {
+            return namespaces;
+        }
+        for (String group : identity.groups()) {
+            if (!group.startsWith(prefix)) {
+                continue;
+            }
+            String path = group.substring(prefix.length());
+            String ns = deleter(path) ? path.substring(0, path.length() - deleteSuffix().length()) : path;
+            if (!ns.isEmpty()) {
+                namespaces.add(ns);
+            }
+        }
+        return namespaces;
+    }
+
+    private String deleteSuffix() {
+        return "/" + document.deleteSubgroup;
+    }
+
+    private boolean deleter(String groupPath) {
+        return document.deleteSubgroup != null && !document.deleteSubgroup.isEmpty() && groupPath.endsWith(deleteSuffix());
+    }
+
     private static List<String> intersect(Set<String> requested, Set<String> allowed) {
         if (requested.contains("*") && allowed.containsAll(ALL)) {
             return List.of("*");
@@ -139,10 +231,8 @@ public class AccessPolicy {
                 continue;
             }
             String path = group.substring(prefix.length());
-            String deleteSuffix = "/" + document.deleteSubgroup;
-            boolean deleter = document.deleteSubgroup != null && !document.deleteSubgroup.isEmpty()
-                    && path.endsWith(deleteSuffix);
-            String ns = deleter ? path.substring(0, path.length() - deleteSuffix.length()) : path;
+            boolean deleter = deleter(path);
+            String ns = deleter ? path.substring(0, path.length() - deleteSuffix().length()) : path;
             if (!ns.isEmpty() && repository.startsWith(ns + "/")) {
                 actions.add("pull");
                 actions.add("push");

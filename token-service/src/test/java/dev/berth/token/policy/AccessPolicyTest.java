@@ -81,6 +81,86 @@ class AccessPolicyTest {
     }
 
     @Test
+    void pullableGlobsOfTheDefaultPolicy() {
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(null));
+        assertThat(policy.pullable(user("Alice", Set.of(), Set.of("/registry/team-a", "/other/x"))))
+                .containsExactly("alice/**", "library/**", "public/**", "team-a/**");
+        // the delete sub-group names the same namespace
+        assertThat(policy.pullable(user("carol", Set.of(), Set.of("/registry/team-a/delete"))))
+                .containsExactly("carol/**", "library/**", "public/**", "team-a/**");
+        assertThat(policy.pullable(user("bob", Set.of(), Set.of()))).containsExactly("bob/**", "library/**", "public/**");
+        assertThat(policy.pullable(Identity.ANONYMOUS)).containsExactly("library/**", "public/**");
+        assertThat(policy.pullable(user("ada", Set.of("registry-admin"), Set.of()))).containsExactly("**");
+    }
+
+    @Test
+    void pullableFollowsRulesThatGrantPullOnly(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("policy.yaml");
+        Files.writeString(file, """
+                user-namespaces: false
+                group-prefix: /teams/
+                public: ["mirror/**", "base"]
+                rules:
+                  - repositories: ["release/*"]
+                    users: [ci-builder]
+                    actions: [pull, push]
+                  - repositories: ["drop/*"]
+                    users: [ci-builder]
+                    actions: [push]
+                  - repositories: ["shared/**"]
+                    authenticated: true
+                    actions: [pull]
+                  - repositories: ["open/*/docs"]
+                    anyone: true
+                    actions: ["*"]
+                  - repositories: ["star*/x"]
+                    groups: [/auditors]
+                    actions: [pull]
+                  - roles: [auditor]
+                    catalog: true
+                """);
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(file));
+        assertThat(policy.pullable(user("ci-builder", Set.of(), Set.of())))
+                .containsExactly("base/**", "mirror/**", "open/*/docs", "release/*", "shared/**");
+        assertThat(policy.pullable(user("x", Set.of(), Set.of("/teams/blue", "/auditors"))))
+                .containsExactly("base/**", "blue/**", "mirror/**", "open/*/docs", "shared/**", "star*/x");
+        assertThat(policy.pullable(Identity.ANONYMOUS)).containsExactly("base/**", "mirror/**", "open/*/docs");
+    }
+
+    @Test
+    void pullableAgreesWithAllowed() {
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(null));
+        List<Identity> callers = List.of(Identity.ANONYMOUS, user("alice", Set.of(), Set.of("/registry/team-a")),
+                user("bob", Set.of(), Set.of()), user("carol", Set.of(), Set.of("/registry/team-a/delete", "/registry/x/y")));
+        List<String> repositories = List.of("alice/app", "alice/a/b", "bob/app", "carol/app", "team-a/app", "team-a/x/y",
+                "team-ab/app", "x/y/app", "x/app", "public/base", "library/alpine", "publicity/x", "alice");
+        for (Identity caller : callers) {
+            List<java.util.regex.Pattern> globs = policy.pullable(caller).stream().map(AccessPolicy::glob).toList();
+            for (String repository : repositories) {
+                boolean byGlob = globs.stream().anyMatch(g -> g.matcher(repository).matches());
+                assertThat(byGlob).as("%s may pull %s", caller.username(), repository)
+                        .isEqualTo(policy.allowed(caller, repository).contains("pull"));
+            }
+        }
+    }
+
+    @Test
+    void decideAddsPullableOnlyWhenTheCatalogIsAskedForAndRefused() {
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(null));
+        Identity alice = user("alice", Set.of(), Set.of("/registry/team-a"));
+        AccessPolicy.Decision asked = policy.decide(alice, Scope.parseAll(List.of("registry:catalog:*", "repository:alice/app:pull")));
+        assertThat(asked.access()).containsExactly(new Access("repository", "alice/app", List.of("pull")));
+        assertThat(asked.pullable()).containsExactly("alice/**", "library/**", "public/**", "team-a/**");
+        assertThat(policy.decide(alice, Scope.parseAll(List.of("repository:alice/app:pull"))).pullable()).isNull();
+        AccessPolicy.Decision admin = policy.decide(user("ada", Set.of("registry-admin"), Set.of()),
+                Scope.parseAll(List.of("registry:catalog:*")));
+        assertThat(admin.access()).containsExactly(new Access("registry", "catalog", List.of("*")));
+        assertThat(admin.pullable()).isNull();
+        assertThat(policy.decide(Identity.ANONYMOUS, Scope.parseAll(List.of("registry:catalog:*"))).pullable())
+                .containsExactly("library/**", "public/**");
+    }
+
+    @Test
     void unknownKeysAndActionsAreRefused(@TempDir Path dir) throws Exception {
         Path typo = dir.resolve("typo.yaml");
         Files.writeString(typo, "admin-roles: ops\n");
