@@ -75,6 +75,11 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
         if (storage != null) {
             command.add("-Dregistry.storage.filesystem.root=" + storage);
         }
+        if (!properties.containsKey("quarkus.vertx.cluster.clustered")) {
+            // a single process unless a test clusters on purpose (TestCluster): clustered with the defaults, it would
+            // join the "berth" cluster on 5701.. of any other test run or deploy/local/up on this machine
+            command.add("-Dquarkus.vertx.cluster.clustered=false");
+        }
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         String extra = System.getProperty("berth.it.registryJvmArgs", "").trim();
         if (!extra.isEmpty()) {

@@ -3,6 +3,7 @@ package dev.berth.registry.auth;
 import dev.berth.core.scope.Scope;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.http.Caller;
 import dev.berth.registry.route.Endpoint;
 import dev.berth.registry.route.RequestGuard;
 import dev.berth.registry.route.Route;
@@ -91,6 +92,8 @@ public class RequestAuthorizer implements RequestGuard {
                                     Map.of("Type", scope.type(), "Name", scope.name(), "Action", String.join(",", missing)));
                         }
                     }
+                    // the actor of the events this request writes
+                    Caller.identify(ctx, verified.subject());
                     if (need.mountFrom() != null && !verified.allows(Scope.REPOSITORY, need.mountFrom(), Scope.PULL)) {
                         // not readable: start a normal upload instead of mounting; the response says nothing of the source
                         request.params().remove("mount");

@@ -1,6 +1,5 @@
 package dev.berth.registry.blob;
 
-import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
@@ -44,46 +43,51 @@ public class BlobRepository {
                 .map(rows -> rows.iterator().next().getString(0));
     }
 
-    /** What a mount found: whether there was a blob to mount, and whether the target repository was there. */
-    public record Mount(boolean available, boolean linked) {
+    /**
+     * What a mount found and did: whether there was a blob to mount (its {@code size}), whether the target repository
+     * was there, whether this statement created it, and whether it newly linked the blob there.
+     */
+    public record Mount(boolean available, boolean linked, boolean repositoryCreated, boolean newlyLinked, long size) {
     }
 
     /**
      * Links blob {@code digest} into repository {@code target} if it is linked in {@code from} (or, with
-     * {@code from} null, stored at all), creating the target repository with its {@code repository.created}
-     * event when missing: one statement, so one round trip and its own transaction.
+     * {@code from} null, stored at all), creating the target repository when missing: one statement (its events are
+     * appended by the caller in the same transaction).
      *
      * <p>{@code available && !linked} means another replica created the target repository after this
-     * statement's snapshot was taken (its insert found the row, its select could not see it): run it again.
-     * The blob row is not touched: the link keeps it from garbage collection, and a touch would make
-     * concurrent mounts of one blob (a base image's layers) queue on its row lock.
+     * statement's snapshot was taken (its insert found the row, its select could not see it): run it again; it
+     * changed nothing. The blob row is not touched: the link keeps it from garbage collection, and a touch would
+     * make concurrent mounts of one blob (a base image's layers) queue on its row lock.
      */
     public Uni<Mount> mount(SqlClient sql, String target, String digest, String from) {
-        return sql.preparedQuery("with source as (select b.digest from blob b where b.digest = $2 "
+        return sql.preparedQuery("with source as (select b.digest, b.size from blob b where b.digest = $2 "
                 + "and ($3::text is null or exists (select 1 from repository_blob l join repository r "
                 + "on r.id = l.repository_id where l.digest = b.digest and r.name = $3))), "
                 + "existing as (select id from repository where name = $1), "
                 + "created as (insert into repository (name) select $1 from source "
-                + "where not exists (select 1 from existing) on conflict (name) do nothing returning id, name), "
+                + "where not exists (select 1 from existing) on conflict (name) do nothing returning id), "
                 + "target as (select id from existing union all select id from created), "
                 + "linked as (insert into repository_blob (repository_id, digest) select t.id, s.digest "
-                + "from target t, source s on conflict (repository_id, digest) do nothing), "
-                + "event as (insert into outbox (event_type, repository) select '" + RegistryEvent.REPOSITORY_CREATED
-                + "', name from created) "
-                + "select exists (select 1 from source), exists (select 1 from target)")
+                + "from target t, source s on conflict (repository_id, digest) do nothing returning 1) "
+                + "select (select size from source), exists (select 1 from target), exists (select 1 from created), "
+                + "exists (select 1 from linked)")
                 .execute(Tuple.of(target, digest, from))
                 .map(rows -> {
                     Row row = rows.iterator().next();
-                    return new Mount(row.getBoolean(0), row.getBoolean(1));
+                    Long size = row.getLong(0);
+                    return new Mount(size != null, row.getBoolean(1), row.getBoolean(2), row.getBoolean(3),
+                            size == null ? 0 : size);
                 });
     }
 
-    /** Removes the blob's link from the repository named {@code repository}; false when there was none. */
-    public Uni<Boolean> unlink(SqlClient sql, String repository, String digest) {
-        return sql.preparedQuery("delete from repository_blob l using repository r "
-                + "where r.id = l.repository_id and r.name = $1 and l.digest = $2")
+    /** Removes the blob's link from the repository named {@code repository}; its size, or null when there was none. */
+    public Uni<Long> unlink(SqlClient sql, String repository, String digest) {
+        return sql.preparedQuery("delete from repository_blob l using repository r, blob b "
+                + "where r.id = l.repository_id and r.name = $1 and l.digest = $2 and b.digest = l.digest "
+                + "returning b.size")
                 .execute(Tuple.of(repository, digest))
-                .map(rows -> rows.rowCount() > 0);
+                .map(rows -> SqlRows.firstOrNull(rows, row -> row.getLong(0)));
     }
 
     private static Blob blob(Row row) {

@@ -5,6 +5,7 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.StorageKey;
 import dev.berth.registry.config.RegistryConfig;
+import dev.berth.registry.http.Caller;
 import dev.berth.registry.http.FlushedBodyPipe;
 import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
@@ -84,7 +85,7 @@ public class BlobResource {
     }
 
     public Uni<Void> delete(RoutingContext ctx, RepositoryName name, Digest digest) {
-        return blobs.unlink(name, digest).chain(() -> {
+        return blobs.unlink(name, digest, Caller.subject(ctx)).chain(() -> {
             ctx.response().setStatusCode(202).putHeader("Content-Length", "0");
             return Responses.uni(ctx.response().end());
         });

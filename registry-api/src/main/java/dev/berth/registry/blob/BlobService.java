@@ -1,21 +1,26 @@
 package dev.berth.registry.blob;
 
 import dev.berth.core.digest.Digest;
+import dev.berth.core.event.RegistryEvent;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.outbox.OutboxRepository;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
 
-/** Reading and unlinking blobs of a repository: one statement each, so on the pool. */
+/** Reading blobs of a repository (one statement, on the pool) and unlinking them (with the event). */
 @ApplicationScoped
 public class BlobService {
     private final BlobRepository blobs;
+    private final OutboxRepository outbox;
     private final Pool sql;
 
-    public BlobService(BlobRepository blobs, Pool sql) {
+    public BlobService(BlobRepository blobs, OutboxRepository outbox, Pool sql) {
         this.blobs = blobs;
+        this.outbox = outbox;
         this.sql = sql;
     }
 
@@ -26,12 +31,14 @@ public class BlobService {
     }
 
     /**
-     * Unlinks the blob from the repository. The bytes stay in storage for garbage collection to decide
-     * on: other repositories or manifests may still use them.
+     * Unlinks the blob from the repository, with its {@code blob.deleted} event. The bytes stay in storage for
+     * garbage collection to decide on: other repositories or manifests may still use them.
      */
-    public Uni<Void> unlink(RepositoryName name, Digest digest) {
-        return blobs.unlink(sql, name.value(), digest.toString())
-                .chain(removed -> removed ? Uni.createFrom().voidItem() : Uni.createFrom().failure(unknown(name, digest)));
+    public Uni<Void> unlink(RepositoryName name, Digest digest, String actor) {
+        return sql.withTransaction(tx -> blobs.unlink(tx, name.value(), digest.toString()).chain(size -> size == null
+                ? Uni.createFrom().failure(unknown(name, digest))
+                : outbox.append(tx, List.of(RegistryEvent.of(RegistryEvent.BLOB_DELETED, name.value())
+                        .withDigest(digest.toString()).withSize(size).withActor(actor)))));
     }
 
     private static RegistryException unknown(RepositoryName name, Digest digest) {

@@ -46,16 +46,16 @@ public class CachingManifestStore implements ManifestStore {
     }
 
     @Override
-    public Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body) {
+    public Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body, String actor) {
         // committed: a moved tag must not be served with its old manifest from here on, on any replica
-        return store.put(name, reference, contentType, body).call(pushed -> pushed.movedTag() == null
+        return store.put(name, reference, contentType, body, actor).call(pushed -> pushed.movedTag() == null
                 ? Uni.createFrom().voidItem()
                 : cache.invalidate(name, List.of(pushed.movedTag()), List.of()));
     }
 
     @Override
-    public Uni<Deleted> delete(RepositoryName name, Reference reference) {
+    public Uni<Deleted> delete(RepositoryName name, Reference reference, String actor) {
         // committed: no replica may serve the deleted tags or manifest from the cache from now on
-        return store.delete(name, reference).call(deleted -> cache.invalidate(name, deleted.tags(), deleted.digests()));
+        return store.delete(name, reference, actor).call(deleted -> cache.invalidate(name, deleted.tags(), deleted.digests()));
     }
 }

@@ -1,6 +1,5 @@
 package dev.berth.registry.manifest;
 
-import dev.berth.core.event.RegistryEvent;
 import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.buffer.Buffer;
@@ -31,16 +30,18 @@ public class ManifestRepository {
      * What a push statement did. Unless {@code accepted}, it changed nothing, and {@code linkedBlobs} (the
      * required blobs linked in the repository, with their sizes) and {@code presentChildren} (the child
      * manifests present in it) tell what was missing. {@code accepted && !stored} means a concurrent push
-     * created the repository or the manifest after the statement's snapshot: run it again.
+     * created the repository or the manifest after the statement's snapshot: run it again (it changed nothing).
+     * Once stored: {@code repositoryCreated} when this push created the repository, {@code tagUpdated} when it
+     * created the tag or moved it to this manifest, {@code tagMoved} when the tag named another manifest before.
      */
     public record PushOutcome(boolean accepted, boolean stored, Map<String, Long> linkedBlobs,
-            Set<String> presentChildren, boolean tagMoved) {
+            Set<String> presentChildren, boolean repositoryCreated, boolean tagUpdated, boolean tagMoved) {
     }
 
     /*
-     * A push in one statement, so one round trip and one transaction:
-     *   r0  the repository if it exists; rn creates it (with its repository.created event) if missing and the
-     *       push is accepted; r is whichever of the two there is
+     * A push in one statement, so one round trip (its events are appended by the service in the same transaction):
+     *   r0  the repository if it exists; rn creates it if missing and the push is accepted; r is whichever of the
+     *       two there is
      *   f   the required blobs linked in the repository, locked FOR SHARE: a garbage collection that deletes
      *       one waits for this commit and then sees the manifest (or deleted it before, and the push is refused)
      *   c   the child manifests present in the repository
@@ -49,8 +50,8 @@ public class ManifestRepository {
      *   e   the manifest if stored already, i inserts it otherwise (with its references: refs); p is either
      *   t   the tag upsert: it moves the tag only to another manifest, and xmax <> 0 on its returned row means the
      *       row existed (ON CONFLICT ... DO UPDATE locked it), i.e. the tag moved and caches must forget its old
-     *       value; that holds also when another push created the tag after this statement's snapshot
-     *   ev  the outbox rows, in order
+     *       value; that holds also when another push created the tag after this statement's snapshot. No row:
+     *       the tag named this manifest already
      * Longer than the client's default limit for cached prepared statements: see sql.PoolCreator.
      */
     private static final String PUSH = """
@@ -75,13 +76,11 @@ public class ManifestRepository {
             unnest($12::text[], $13::text[]) x(d, k)),
             t as (insert into tag (repository_id, name, manifest_id) select r.id, $14::text, p.id from r, p \
             where $14 is not null on conflict (repository_id, name) do update set manifest_id = excluded.manifest_id, \
-            updated_at = now() where tag.manifest_id <> excluded.manifest_id returning xmax <> 0 as moved),
-            ev as (insert into outbox (event_type, repository, digest, tag, media_type) select x.t, $1, x.d, x.g, x.m \
-            from (select 1, '%s', null, null, null from rn union all select 2, '%s', $2, null, $3 from i \
-            union all select 3, '%s', $2, $14, $3 from p where $14 is not null) x(o, t, d, g, m) order by x.o)
+            updated_at = now() where tag.manifest_id <> excluded.manifest_id returning xmax <> 0 as moved)
             select (select ok from v), exists (select from p), (select array_agg(digest) from f), \
-            (select array_agg(size) from f), (select array_agg(digest) from c), exists (select from t where moved)
-            """.formatted(RegistryEvent.REPOSITORY_CREATED, RegistryEvent.MANIFEST_PUSHED, RegistryEvent.TAG_UPDATED);
+            (select array_agg(size) from f), (select array_agg(digest) from c), exists (select from rn), \
+            exists (select from t), exists (select from t where moved)
+            """;
 
     /** Stores a pushed manifest, in one statement (see {@code PUSH}). */
     public Uni<PushOutcome> push(SqlClient sql, NewManifest m) {
@@ -109,7 +108,8 @@ public class ManifestRepository {
             }
             String[] children = row.getArrayOfStrings(4);
             return new PushOutcome(row.getBoolean(0), row.getBoolean(1), linked,
-                    children == null ? Set.of() : new HashSet<>(List.of(children)), row.getBoolean(5));
+                    children == null ? Set.of() : new HashSet<>(List.of(children)), row.getBoolean(5), row.getBoolean(6),
+                    row.getBoolean(7));
         });
     }
 
@@ -144,32 +144,38 @@ public class ManifestRepository {
         return new Found(true, new ManifestContent(row.getString(0), row.getString(1), row.getBuffer(2).getBytes()));
     }
 
-    /** What a tag delete found: whether the repository exists and whether it had the tag. */
-    public record TagDeleted(boolean repositoryExists, boolean deleted) {
+    /** The stored facts of a manifest that its events carry (platforms are not stored: they are a push's). */
+    public record Facts(String digest, String mediaType, String artifactType, long size, String subject) {
+    }
+
+    /** What a tag delete found: whether the repository exists, and the manifest of the deleted tag (null: no tag). */
+    public record TagDeleted(boolean repositoryExists, Facts deleted) {
     }
 
     /**
-     * Deletes a tag with its {@code tag.deleted} event: one statement. The manifest is joined inside the delete, so
-     * the event names the manifest of the row version deleted: a tag moved by a push that committed after this
-     * statement began fails the re-checked join and is not deleted (the caller may try again), instead of being
-     * deleted without an event because the statement's snapshot cannot see the new manifest.
+     * Deletes a tag: one statement. The manifest is joined inside the delete, so the result names the manifest of
+     * the row version deleted: a tag moved by a push that committed after this statement began fails the re-checked
+     * join and is not deleted (the caller may try again with a new statement), instead of being deleted while the
+     * statement's snapshot names its old manifest.
      */
     public Uni<TagDeleted> deleteTag(SqlClient sql, String repository, String tag) {
         return sql.preparedQuery("with repo as (select id from repository where name = $1), "
                 + "deleted as (delete from tag t using repo, manifest m where t.repository_id = repo.id "
-                + "and t.name = $2 and m.id = t.manifest_id returning m.digest, m.media_type), "
-                + "event as (insert into outbox (event_type, repository, digest, tag, media_type) select '"
-                + RegistryEvent.TAG_DELETED + "', $1::text, d.digest, $2::text, d.media_type from deleted d) "
-                + "select exists (select 1 from repo), exists (select 1 from deleted)")
+                + "and t.name = $2 and m.id = t.manifest_id "
+                + "returning m.digest, m.media_type, m.artifact_type, m.size, m.subject_digest) "
+                + "select exists (select 1 from repo), d.* from (select 1) one left join deleted d on true")
                 .execute(Tuple.of(repository, tag))
                 .map(rows -> {
                     Row row = rows.iterator().next();
-                    return new TagDeleted(row.getBoolean(0), row.getBoolean(1));
+                    Facts deleted = row.getString(1) == null ? null
+                            : new Facts(row.getString(1), row.getString(2), row.getString(3), row.getLong(4),
+                                    row.getString(5));
+                    return new TagDeleted(row.getBoolean(0), deleted);
                 });
     }
 
     /** A manifest row locked for its deletion. */
-    public record Locked(long id, String mediaType) {
+    public record Locked(long id, Facts facts) {
     }
 
     /**
@@ -179,10 +185,18 @@ public class ManifestRepository {
      * has; {@code FOR NO KEY UPDATE} would let that check through.
      */
     public Uni<Locked> lockByDigest(SqlClient tx, String repository, String digest) {
-        return tx.preparedQuery("select m.id, m.media_type from manifest m join repository r on r.id = m.repository_id "
+        return tx.preparedQuery("select m.id, m.digest, m.media_type, m.artifact_type, m.size, m.subject_digest "
+                + "from manifest m join repository r on r.id = m.repository_id "
                 + "where r.name = $1 and m.digest = $2 for update of m")
                 .execute(Tuple.of(repository, digest))
-                .map(rows -> SqlRows.firstOrNull(rows, row -> new Locked(row.getLong(0), row.getString(1))));
+                .map(rows -> SqlRows.firstOrNull(rows, row -> new Locked(row.getLong(0), new Facts(row.getString(1),
+                        row.getString(2), row.getString(3), row.getLong(4), row.getString(5)))));
+    }
+
+    /** Whether the repository named {@code repository} exists, in the transaction of {@code tx}. */
+    public Uni<Boolean> repositoryExists(SqlClient tx, String repository) {
+        return tx.preparedQuery("select 1 from repository where name = $1").execute(Tuple.of(repository))
+                .map(rows -> rows.rowCount() > 0);
     }
 
     /** The tags pointing at a manifest, in the transaction of {@code tx}. */

@@ -6,6 +6,7 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.config.RegistryConfig;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.http.Caller;
 import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.buffer.Buffer;
@@ -50,7 +51,7 @@ public class ManifestResource {
         String contentType = ctx.request().getHeader("Content-Type");
         return Responses.readLimited(ctx.request(), limit)
                 .onFailure(Responses.BodyTooLarge.class).transform(e -> tooLarge(limit))
-                .chain(body -> manifests.put(name, reference, contentType, body.getBytes()))
+                .chain(body -> manifests.put(name, reference, contentType, body.getBytes(), Caller.subject(ctx)))
                 .chain(pushed -> {
                     HttpServerResponse response = ctx.response();
                     response.setStatusCode(201)
@@ -65,7 +66,7 @@ public class ManifestResource {
     }
 
     public Uni<Void> delete(RoutingContext ctx, RepositoryName name, Reference reference) {
-        return manifests.delete(name, reference).chain(() -> {
+        return manifests.delete(name, reference, Caller.subject(ctx)).chain(() -> {
             ctx.response().setStatusCode(202).putHeader("Content-Length", "0");
             return Responses.uni(ctx.response().end());
         });

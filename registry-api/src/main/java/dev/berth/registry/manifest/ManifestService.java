@@ -12,9 +12,9 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.outbox.OutboxRepository;
-import dev.berth.registry.repository.ImageRepositoryRepository;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.ArrayList;
@@ -32,15 +32,12 @@ public class ManifestService implements ManifestStore {
     private static final Logger LOG = Logger.getLogger(ManifestService.class);
     private static final String FOREIGN_KEY_VIOLATION = "23503";
 
-    private final ImageRepositoryRepository repositories;
     private final ManifestRepository manifests;
     private final OutboxRepository outbox;
     private final ObjectMapper mapper;
     private final Pool sql;
 
-    public ManifestService(ImageRepositoryRepository repositories, ManifestRepository manifests,
-            OutboxRepository outbox, ObjectMapper mapper, Pool sql) {
-        this.repositories = repositories;
+    public ManifestService(ManifestRepository manifests, OutboxRepository outbox, ObjectMapper mapper, Pool sql) {
         this.manifests = manifests;
         this.outbox = outbox;
         this.mapper = mapper;
@@ -48,12 +45,12 @@ public class ManifestService implements ManifestStore {
     }
 
     /**
-     * Stores a manifest under a tag or its digest, in one statement ({@link ManifestRepository#push}):
-     * the referenced blobs are locked ({@code FOR SHARE}) until it commits, so a concurrent garbage
-     * collection either sees this manifest or makes the push fail; never a manifest whose blob is gone.
+     * Stores a manifest under a tag or its digest: one statement ({@link ManifestRepository#push}) and its events,
+     * in one transaction. The referenced blobs are locked ({@code FOR SHARE}) until it commits, so a concurrent
+     * garbage collection either sees this manifest or makes the push fail; never a manifest whose blob is gone.
      */
     @Override
-    public Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body) {
+    public Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body, String actor) {
         ManifestDocument doc = ManifestDocument.parse(contentType, body);
         Digest digest;
         if (reference instanceof Reference.ByDigest byDigest) {
@@ -79,21 +76,25 @@ public class ManifestService implements ManifestStore {
                 doc.mediaType(), doc.effectiveArtifactType(), subject,
                 doc.annotations().isEmpty() ? null : toJson(doc.annotations()), body, blobDigests, blobSizes, children,
                 references(doc), tag);
-        return push(manifest, doc, name, 0)
+        return push(manifest, doc, name, actor, 0)
                 .map(outcome -> new Pushed(digest, subject, outcome.tagMoved() ? tag : null));
     }
 
     private Uni<ManifestRepository.PushOutcome> push(ManifestRepository.NewManifest manifest, ManifestDocument doc,
-            RepositoryName name, int attempt) {
-        return manifests.push(sql, manifest)
+            RepositoryName name, String actor, int attempt) {
+        return sql.withTransaction(tx -> manifests.push(tx, manifest).call(outcome -> {
+                    if (!outcome.accepted()) {
+                        // the statement changed nothing; the failure rolls back an empty transaction
+                        return Uni.createFrom().failure(refusal(outcome, doc, name));
+                    }
+                    return outcome.stored() ? outbox.append(tx, pushEvents(manifest, doc, outcome, actor))
+                            : Uni.createFrom().voidItem();
+                }))
                 // the existing manifest a tag was to point at was deleted meanwhile: the next attempt stores it again
                 .onFailure(e -> e instanceof PgException pg && FOREIGN_KEY_VIOLATION.equals(pg.getSqlState())
                         && attempt < 2)
                 .recoverWithItem(e -> null)
                 .chain(outcome -> {
-                    if (outcome != null && !outcome.accepted()) {
-                        throw refusal(outcome, doc, name);
-                    }
                     if (outcome != null && outcome.stored()) {
                         return Uni.createFrom().item(outcome);
                     }
@@ -103,8 +104,31 @@ public class ManifestService implements ManifestStore {
                                 + " of " + name + " could not be stored under concurrent pushes"));
                     }
                     LOG.debugf("Push of %s to %s: stored concurrently, trying again", manifest.digest(), name);
-                    return push(manifest, doc, name, attempt + 1);
+                    return push(manifest, doc, name, actor, attempt + 1);
                 });
+    }
+
+    /**
+     * The events of a stored push, in order: {@code repository.created} if it created the repository,
+     * {@code manifest.pushed} always (pushes are idempotent, and a repeated one is still a push), {@code tag.updated}
+     * if it created or moved the tag.
+     */
+    private static List<RegistryEvent> pushEvents(ManifestRepository.NewManifest m, ManifestDocument doc,
+            ManifestRepository.PushOutcome outcome, String actor) {
+        List<RegistryEvent> events = new ArrayList<>(3);
+        if (outcome.repositoryCreated()) {
+            events.add(RegistryEvent.of(RegistryEvent.REPOSITORY_CREATED, m.repository()).withActor(actor));
+        }
+        RegistryEvent pushed = RegistryEvent.of(RegistryEvent.MANIFEST_PUSHED, m.repository()).withDigest(m.digest())
+                .withManifest(m.mediaType(), m.artifactType(), (long) m.payload().length, doc.platforms(), m.subject())
+                .withActor(actor);
+        events.add(pushed);
+        if (outcome.tagUpdated()) {
+            events.add(new RegistryEvent(pushed.version(), 0, RegistryEvent.TAG_UPDATED, null, pushed.repository(),
+                    pushed.digest(), m.tag(), pushed.mediaType(), pushed.artifactType(), pushed.size(),
+                    pushed.platforms(), pushed.subject(), actor));
+        }
+        return events;
     }
 
     /** Why a push was refused: the first required blob or child manifest the repository lacks. */
@@ -161,52 +185,64 @@ public class ManifestService implements ManifestStore {
     }
 
     @Override
-    public Uni<Deleted> delete(RepositoryName name, Reference reference) {
-        return reference instanceof Reference.ByTag t ? deleteTag(name, t) : deleteManifest(name, reference);
+    public Uni<Deleted> delete(RepositoryName name, Reference reference, String actor) {
+        return reference instanceof Reference.ByTag t ? deleteTag(name, t, actor) : deleteManifest(name, reference, actor);
     }
 
     /**
-     * One statement: the tag and its {@code tag.deleted} event. Not found is asked once more, with a new snapshot:
-     * the tag may have been moved by a push that committed while the first statement ran.
+     * The tag and its {@code tag.deleted} event, in one transaction. Not found is asked once more, by a new statement
+     * (a new snapshot): the tag may have been moved by a push that committed while the first statement ran.
      */
-    private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference) {
-        return deleteTag(name, reference, 2);
+    private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference, String actor) {
+        String tag = reference.tag().value();
+        return sql.withTransaction(tx -> deleteTag(tx, name, reference, 2).chain(m -> outbox.append(tx,
+                List.of(manifestEvent(RegistryEvent.TAG_DELETED, name, m, actor).withTag(tag)))))
+                .replaceWith(new Deleted(List.of(tag), List.of()));
     }
 
-    private Uni<Deleted> deleteTag(RepositoryName name, Reference.ByTag reference, int attempts) {
-        String tag = reference.tag().value();
-        return manifests.deleteTag(sql, name.value(), tag).chain(result -> {
+    private Uni<ManifestRepository.Facts> deleteTag(SqlClient tx, RepositoryName name,
+            Reference.ByTag reference, int attempts) {
+        return manifests.deleteTag(tx, name.value(), reference.tag().value()).chain(result -> {
             if (!result.repositoryExists()) {
                 return Uni.createFrom().failure(nameUnknown(name));
             }
-            if (result.deleted()) {
-                return Uni.createFrom().item(new Deleted(List.of(tag), List.of()));
+            if (result.deleted() != null) {
+                return Uni.createFrom().item(result.deleted());
             }
-            return attempts > 1 ? deleteTag(name, reference, attempts - 1)
+            return attempts > 1 ? deleteTag(tx, name, reference, attempts - 1)
                     : Uni.createFrom().failure(unknown(name, reference));
         });
     }
 
-    /** In a transaction: see {@link ManifestRepository#lockByDigest}. */
-    private Uni<Deleted> deleteManifest(RepositoryName name, Reference reference) {
+    /**
+     * In a transaction: see {@link ManifestRepository#lockByDigest}. Events: a {@code tag.deleted} for each tag that
+     * pointed at the manifest, then {@code manifest.deleted}.
+     */
+    private Uni<Deleted> deleteManifest(RepositoryName name, Reference reference, String actor) {
         String digest = reference.toString();
         return sql.withTransaction(tx -> manifests.lockByDigest(tx, name.value(), digest).chain(m -> {
             if (m == null) {
-                return repositories.exists(tx, name.value()).chain(exists -> Uni.createFrom().<Deleted>failure(
+                return manifests.repositoryExists(tx, name.value()).chain(exists -> Uni.createFrom().<Deleted>failure(
                         exists ? unknown(name, reference) : nameUnknown(name)));
             }
             return manifests.tagsOf(tx, m.id()).chain(tagNames -> {
-                Uni<Void> events = Uni.createFrom().voidItem();
+                List<RegistryEvent> events = new ArrayList<>(tagNames.size() + 1);
                 for (String tag : tagNames) {
-                    events = events.chain(() -> outbox.append(tx, RegistryEvent.TAG_DELETED, name.value(), digest, tag,
-                            m.mediaType()));
+                    events.add(manifestEvent(RegistryEvent.TAG_DELETED, name, m.facts(), actor).withTag(tag));
                 }
-                return events.chain(() -> manifests.deleteById(tx, m.id()))
-                        .chain(() -> outbox.append(tx, RegistryEvent.MANIFEST_DELETED, name.value(), digest, null,
-                                m.mediaType()))
+                events.add(manifestEvent(RegistryEvent.MANIFEST_DELETED, name, m.facts(), actor));
+                return manifests.deleteById(tx, m.id())
+                        .chain(() -> outbox.append(tx, events))
                         .replaceWith(new Deleted(tagNames, List.of(digest)));
             });
         }));
+    }
+
+    /** An event about a stored manifest (no platforms: those are known only to its push). */
+    private static RegistryEvent manifestEvent(String type, RepositoryName name, ManifestRepository.Facts m,
+            String actor) {
+        return RegistryEvent.of(type, name.value()).withDigest(m.digest())
+                .withManifest(m.mediaType(), m.artifactType(), m.size(), List.of(), m.subject()).withActor(actor);
     }
 
     private static RegistryException nameUnknown(RepositoryName name) {

@@ -17,11 +17,14 @@ public interface ManifestStore {
     /** The manifest a tag or digest names, or {@code NAME_UNKNOWN}/{@code MANIFEST_UNKNOWN}. */
     Uni<ManifestContent> get(RepositoryName name, Reference reference);
 
-    /** Stores a manifest under a tag or its digest; the returned item means it has committed. */
-    Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body);
+    /**
+     * Stores a manifest under a tag or its digest, with its events; the returned item means it has committed.
+     * {@code actor}: the subject recorded in the events (null without authentication).
+     */
+    Uni<Pushed> put(RepositoryName name, Reference reference, String contentType, byte[] body, String actor);
 
-    /** Deletes by tag (only the tag goes) or by digest (the manifest and every tag pointing at it). */
-    Uni<Deleted> delete(RepositoryName name, Reference reference);
+    /** Deletes by tag (only the tag goes) or by digest (the manifest and every tag pointing at it), with events. */
+    Uni<Deleted> delete(RepositoryName name, Reference reference, String actor);
 
     /**
      * What a successful push tells the client, and {@code movedTag}: the tag that named another manifest

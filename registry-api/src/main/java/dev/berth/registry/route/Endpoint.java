@@ -4,7 +4,10 @@ import dev.berth.core.scope.Scope;
 import io.vertx.core.http.HttpMethod;
 import java.util.List;
 
-/** The endpoints of the {@code /v2/} API, each knowing which actions a method on it needs. */
+/**
+ * The endpoints of the {@code /v2/} API and of registry-api's own {@code /api/v1/} administration, each knowing which
+ * actions a method on it needs.
+ */
 public enum Endpoint {
     /** {@code /v2/}: any valid token. */
     BASE,
@@ -22,6 +25,8 @@ public enum Endpoint {
     TAGS,
     /** {@code /v2/NAME/referrers/DIGEST}. */
     REFERRERS,
+    /** {@code /api/v1/repositories/NAME}: the repository itself (its deletion). */
+    REPOSITORY,
     /** Anything else: a valid token is enough to be told it does not exist. */
     UNKNOWN;
 
@@ -34,7 +39,7 @@ public enum Endpoint {
         return switch (this) {
             case BASE, CATALOG, UNKNOWN -> List.of();
             case UPLOAD_START, UPLOAD -> List.of(Scope.PULL, Scope.PUSH);
-            case BLOB -> method == HttpMethod.DELETE ? List.of(Scope.DELETE) : List.of(Scope.PULL);
+            case BLOB, REPOSITORY -> method == HttpMethod.DELETE ? List.of(Scope.DELETE) : List.of(Scope.PULL);
             case MANIFEST -> method == HttpMethod.PUT ? List.of(Scope.PULL, Scope.PUSH)
                     : method == HttpMethod.DELETE ? List.of(Scope.DELETE) : List.of(Scope.PULL);
             case TAGS, REFERRERS -> List.of(Scope.PULL);

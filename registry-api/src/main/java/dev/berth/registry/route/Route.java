@@ -21,10 +21,16 @@ public record Route(Endpoint endpoint, String path, String name, String referenc
     private static final Pattern MANIFEST = Pattern.compile("^/v2/(.+)/manifests/([^/]+)$");
     private static final Pattern TAGS = Pattern.compile("^/v2/(.+)/tags/list$");
     private static final Pattern REFERRERS = Pattern.compile("^/v2/(.+)/referrers/([^/]+)$");
+    private static final Pattern REPOSITORY = Pattern.compile("^/api/v1/repositories/(.+?)/?$");
 
     /** Matches a raw request path (as received, %XX escapes and all). */
     public static Route match(String rawPath) {
         String path = percentDecode(rawPath);
+        if (path.startsWith("/api/")) {
+            Matcher m = REPOSITORY.matcher(path);
+            return m.matches() ? new Route(Endpoint.REPOSITORY, path, m.group(1), null)
+                    : new Route(Endpoint.UNKNOWN, path, null, null);
+        }
         if (path.equals("/v2") || path.equals("/v2/")) {
             return new Route(Endpoint.BASE, path, null, null);
         }

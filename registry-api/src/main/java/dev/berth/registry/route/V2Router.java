@@ -13,6 +13,7 @@ import dev.berth.registry.http.Responses;
 import dev.berth.registry.manifest.ManifestResource;
 import dev.berth.registry.referrer.ReferrerResource;
 import dev.berth.registry.repository.CatalogResource;
+import dev.berth.registry.repository.RepositoryResource;
 import dev.berth.registry.tag.TagResource;
 import dev.berth.registry.upload.UploadResource;
 import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
@@ -28,7 +29,8 @@ import jakarta.enterprise.event.Observes;
 import java.util.function.Supplier;
 
 /**
- * The {@code /v2/} API on plain Vert.x routes, so that blob bodies stream straight between the socket
+ * The {@code /v2/} API (and registry-api's {@code /api/v1/repositories/} administration) on plain Vert.x routes,
+ * so that blob bodies stream straight between the socket
  * and storage without being buffered. Each request is matched once into a {@link Route}, checked by the
  * {@link RequestGuard} and handed to its feature's resource.
  */
@@ -41,12 +43,15 @@ public class V2Router {
     private final TagResource tags;
     private final ReferrerResource referrers;
     private final CatalogResource catalog;
+    private final RepositoryResource repositories;
     private final ErrorResponder errors;
     /** Docker token authentication (auth.RequestAuthorizer); checks nothing unless registry.auth.enabled=true. */
     private final RequestGuard guard;
 
     public V2Router(BlobResource blobs, UploadResource uploads, ManifestResource manifests, TagResource tags,
-            ReferrerResource referrers, CatalogResource catalog, ErrorResponder errors, RequestGuard guard) {
+            ReferrerResource referrers, CatalogResource catalog, RepositoryResource repositories, ErrorResponder errors,
+            RequestGuard guard) {
+        this.repositories = repositories;
         this.guard = guard;
         this.blobs = blobs;
         this.uploads = uploads;
@@ -60,6 +65,7 @@ public class V2Router {
     void register(@Observes Router router) {
         router.route("/v2").handler(this::handle);
         router.route("/v2/*").handler(this::handle);
+        router.route("/api/v1/repositories/*").handler(this::handle);
     }
 
     private void handle(RoutingContext ctx) {
@@ -129,6 +135,8 @@ public class V2Router {
                 Digest digest = Digest.parse(route.reference());
                 yield on(method, HttpMethod.GET, HttpMethod.GET, () -> referrers.list(ctx, name, digest));
             }
+            case REPOSITORY -> on(method, HttpMethod.DELETE, HttpMethod.DELETE,
+                    () -> repositories.delete(ctx, new RepositoryName(route.name())));
             case UNKNOWN -> throw new RegistryException(OciError.NAME_UNKNOWN, 404, "no such endpoint: " + route.path());
         };
     }

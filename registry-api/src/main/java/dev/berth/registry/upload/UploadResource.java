@@ -4,6 +4,7 @@ import dev.berth.core.digest.Digest;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.http.Caller;
 import dev.berth.registry.http.RequestBody;
 import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
@@ -30,7 +31,7 @@ public class UploadResource {
             Digest digest = Digest.parse(mount);
             String fromParam = request.getParam("from");
             RepositoryName from = fromParam == null || fromParam.isEmpty() ? null : new RepositoryName(fromParam);
-            return uploads.mount(name, digest, from).chain(mounted -> mounted
+            return uploads.mount(name, digest, from, Caller.subject(ctx)).chain(mounted -> mounted
                     ? created(ctx, name, digest)
                     : startSession(ctx, name));
         }
@@ -38,8 +39,9 @@ public class UploadResource {
         if (digestParam != null) {
             Digest digest = Digest.parse(digestParam);
             UploadService.Chunk body = new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request), null);
-            return uploads.start(name, digest.algorithm() == dev.berth.core.digest.DigestAlgorithm.SHA512)
-                    .chain(session -> uploads.finish(name, session.id, digest, body))
+            String actor = Caller.subject(ctx);
+            return uploads.start(name, digest.algorithm() == dev.berth.core.digest.DigestAlgorithm.SHA512, actor)
+                    .chain(session -> uploads.finish(name, session.id, digest, body, actor))
                     .chain(d -> created(ctx, name, d));
         }
         return startSession(ctx, name);
@@ -66,7 +68,7 @@ public class UploadResource {
                 ? new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request),
                         UploadService.ChunkRange.parse(request.getHeader("Content-Range")))
                 : null;
-        return uploads.finish(name, id, digest, last).chain(d -> created(ctx, name, d));
+        return uploads.finish(name, id, digest, last, Caller.subject(ctx)).chain(d -> created(ctx, name, d));
     }
 
     public Uni<Void> status(RoutingContext ctx, RepositoryName name, String uploadId) {
@@ -83,7 +85,7 @@ public class UploadResource {
     }
 
     private Uni<Void> startSession(RoutingContext ctx, RepositoryName name) {
-        return uploads.start(name).chain(session -> accepted(ctx, name, session, 202));
+        return uploads.start(name, Caller.subject(ctx)).chain(session -> accepted(ctx, name, session, 202));
     }
 
     private static Uni<Void> accepted(RoutingContext ctx, RepositoryName name, UploadSession session, int status) {

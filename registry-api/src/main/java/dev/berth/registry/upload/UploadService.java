@@ -3,12 +3,14 @@ package dev.berth.registry.upload;
 import dev.berth.core.digest.Digest;
 import dev.berth.core.digest.DigestingReadStream;
 import dev.berth.core.digest.ResumableDigester;
+import dev.berth.core.event.RegistryEvent;
 import dev.berth.core.name.RepositoryName;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.StorageKey;
 import dev.berth.registry.blob.BlobRepository;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
+import dev.berth.registry.outbox.OutboxRepository;
 import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.http.Responses;
 import io.smallrye.mutiny.Uni;
@@ -21,6 +23,8 @@ import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import org.jboss.logging.Logger;
 
@@ -39,12 +43,14 @@ public class UploadService {
     private final ImageRepositoryRepository repositories;
     private final UploadSessionRepository sessions;
     private final BlobRepository blobs;
+    private final OutboxRepository outbox;
     private final BlobStore store;
     private final Pool sql;
 
     public UploadService(ImageRepositoryRepository repositories, UploadSessionRepository sessions,
-            BlobRepository blobs, BlobStore store, Pool sql) {
+            BlobRepository blobs, OutboxRepository outbox, BlobStore store, Pool sql) {
         this.repositories = repositories;
+        this.outbox = outbox;
         this.sessions = sessions;
         this.blobs = blobs;
         this.store = store;
@@ -85,15 +91,16 @@ public class UploadService {
         }
     }
 
-    public Uni<UploadSession> start(RepositoryName name) {
-        return start(name, false);
+    public Uni<UploadSession> start(RepositoryName name, String actor) {
+        return start(name, false, actor);
     }
 
     /**
      * Opens an upload session; {@code trackSha512} when the client already named a sha512 digest,
-     * so that SHA-512 is computed as the bytes arrive.
+     * so that SHA-512 is computed as the bytes arrive. The first upload into a repository creates it (with its
+     * {@code repository.created} event, {@code actor} the caller).
      */
-    public Uni<UploadSession> start(RepositoryName name, boolean trackSha512) {
+    public Uni<UploadSession> start(RepositoryName name, boolean trackSha512, String actor) {
         UUID id = UUID.randomUUID();
         return Responses.uni(store.beginUpload(id.toString())).chain(handle -> {
             UploadSession s = new UploadSession();
@@ -107,6 +114,9 @@ public class UploadService {
             return sessions.insertInto(sql, name.value(), s)
                     .chain(inserted -> inserted ? Uni.createFrom().item(true)
                             : sql.withTransaction(tx -> repositories.createIfMissing(tx, name.value())
+                                    .chain(created -> created ? outbox.append(tx, List.of(RegistryEvent.of(
+                                            RegistryEvent.REPOSITORY_CREATED, name.value()).withActor(actor)))
+                                            : Uni.createFrom().voidItem())
                                     .chain(() -> sessions.insertInto(tx, name.value(), s))))
                     .map(inserted -> {
                         if (!inserted) {
@@ -134,9 +144,10 @@ public class UploadService {
 
     /**
      * Finishes an upload ({@code PUT ?digest=}), with an optional last chunk. A digest that does not
-     * match discards the upload entirely: nothing of it becomes a blob.
+     * match discards the upload entirely: nothing of it becomes a blob. A completed upload writes
+     * {@code blob.pushed} ({@code actor} the caller), also when the repository had the blob already.
      */
-    public Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk) {
+    public Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk, String actor) {
         return sql.withTransaction(tx -> lockOwned(tx, name, id)
                 .chain(session -> lastChunk == null
                         ? Uni.createFrom().item(new Written(session, ResumableDigester.restore(session.hashState)))
@@ -153,6 +164,9 @@ public class UploadService {
                     return Responses.uni(store.commitUpload(session.storageHandle, session.committedSize, expected))
                             .chain(key -> blobs.recordUpload(tx, expected.toString(), session.committedSize, key.path(),
                                             session.repositoryId, id)
+                                    .call(() -> outbox.append(tx, List.of(RegistryEvent.of(RegistryEvent.BLOB_PUSHED,
+                                            name.value()).withDigest(expected.toString())
+                                            .withSize(session.committedSize).withActor(actor))))
                                     // the digest was stored before under another key: this copy goes
                                     .map(recorded -> new Committed(true, key.path().equals(recorded) ? null : key)));
                 })))
@@ -194,14 +208,18 @@ public class UploadService {
     /**
      * Links an already stored blob into {@code name}: from repository {@code from} when given, else
      * from anywhere in the registry. Returns false when there is nothing to mount. One statement (see
-     * {@link BlobRepository#mount}).
+     * {@link BlobRepository#mount}) and its events in one transaction: {@code repository.created} when it created
+     * the repository, {@code blob.pushed} when it newly linked the blob (a mount of a blob the repository has
+     * already writes none).
      */
-    public Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from) {
-        return mount(name, digest, from, 0);
+    public Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from, String actor) {
+        return mount(name, digest, from, actor, 0);
     }
 
-    private Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from, int attempt) {
-        return blobs.mount(sql, name.value(), digest.toString(), from == null ? null : from.value()).chain(mount -> {
+    private Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from, String actor, int attempt) {
+        return sql.withTransaction(tx -> blobs.mount(tx, name.value(), digest.toString(),
+                from == null ? null : from.value()).call(mount -> outbox.append(tx, mountEvents(name, digest, mount,
+                        actor)))).chain(mount -> {
             if (!mount.available() || mount.linked()) {
                 return Uni.createFrom().item(mount.available());
             }
@@ -211,8 +229,21 @@ public class UploadService {
                         "repository " + name + " keeps appearing and disappearing under concurrent mounts"));
             }
             LOG.debugf("Mount of %s into %s: repository created concurrently, trying again", digest, name);
-            return mount(name, digest, from, attempt + 1);
+            return mount(name, digest, from, actor, attempt + 1);
         });
+    }
+
+    private static List<RegistryEvent> mountEvents(RepositoryName name, Digest digest, BlobRepository.Mount mount,
+            String actor) {
+        List<RegistryEvent> events = new ArrayList<>(2);
+        if (mount.repositoryCreated()) {
+            events.add(RegistryEvent.of(RegistryEvent.REPOSITORY_CREATED, name.value()).withActor(actor));
+        }
+        if (mount.newlyLinked()) {
+            events.add(RegistryEvent.of(RegistryEvent.BLOB_PUSHED, name.value()).withDigest(digest.toString())
+                    .withSize(mount.size()).withActor(actor));
+        }
+        return events;
     }
 
     private record Written(UploadSession session, ResumableDigester digester) {

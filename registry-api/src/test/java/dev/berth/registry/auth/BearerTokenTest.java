@@ -2,6 +2,7 @@ package dev.berth.registry.auth;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 
 import dev.berth.core.digest.Digest;
 import dev.berth.devtools.testing.PostgresTestResource;
@@ -165,6 +166,49 @@ class BearerTokenTest {
                 .post("/v2/" + repo + "/blobs/uploads/?digest=" + digest).then().statusCode(201);
         String star = token("alice", repo(repo, "*"));
         get(star, "/v2/" + repo + "/blobs/" + digest).then().statusCode(200);
+    }
+
+    /** Events name the token's subject as their actor, whoever's token made which change. */
+    @Test
+    void eventsRecordTheSubjectOfTheToken() throws Exception {
+        String repo = RegistryTestSupport.uniqueRepo("team-a");
+        String alice = token("alice", repo(repo, "pull", "push"));
+        byte[] config = "{}".getBytes(StandardCharsets.UTF_8);
+        Digest configDigest = Digest.sha256Of(config);
+        given().header("Authorization", "Bearer " + alice).contentType("application/octet-stream").body(config)
+                .post("/v2/" + repo + "/blobs/uploads/?digest=" + configDigest).then().statusCode(201);
+        String manifest = "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\","
+                + "\"config\":{\"mediaType\":\"application/vnd.oci.image.config.v1+json\",\"digest\":\"" + configDigest
+                + "\",\"size\":2},\"layers\":[]}";
+        given().header("Authorization", "Bearer " + alice).contentType("application/vnd.oci.image.manifest.v1+json")
+                .body(manifest).put("/v2/" + repo + "/manifests/v1").then().statusCode(201);
+        String bob = token("bob", repo(repo, "delete"));
+        given().header("Authorization", "Bearer " + bob).delete("/v2/" + repo + "/manifests/v1").then().statusCode(202);
+
+        assertThat(actors(repo)).containsExactly("repository.created alice", "blob.pushed alice",
+                "manifest.pushed alice", "tag.updated alice", "tag.deleted bob");
+
+        // the repository itself: delete on it is needed, push is not enough
+        given().header("Authorization", "Bearer " + alice).delete("/api/v1/repositories/" + repo).then().statusCode(403);
+        given().delete("/api/v1/repositories/" + repo).then().statusCode(401)
+                .header("WWW-Authenticate", containsString("scope=\"repository:" + repo + ":delete\""));
+        given().header("Authorization", "Bearer " + bob).delete("/api/v1/repositories/" + repo).then().statusCode(204);
+        assertThat(actors(repo)).hasSize(6).last().isEqualTo("repository.deleted bob");
+    }
+
+    private static List<String> actors(String repo) throws Exception {
+        List<String> out = new java.util.ArrayList<>();
+        try (java.sql.Connection c = PostgresTestResource.dataSource().getConnection();
+                java.sql.PreparedStatement ps = c.prepareStatement(
+                        "select event_type, actor from registry.outbox where repository = ? order by sequence")) {
+            ps.setString(1, repo);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1) + " " + rs.getString(2));
+                }
+            }
+        }
+        return out;
     }
 
     @Test

@@ -25,9 +25,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * Mounts and pushes are single statements that create what is missing ({@code insert ... on conflict do
- * nothing}); when they race, each must still succeed, and the repository, the manifest and their events
- * must exist once.
+ * Mounts, uploads and pushes create what is missing ({@code insert ... on conflict do nothing}); when they race,
+ * each must still succeed, and the repository, the manifest and their events must exist once: exactly one
+ * {@code repository.created}, one {@code tag.updated} for a tag set once, one {@code manifest.pushed} per push.
  */
 @QuarkusTest
 class ConcurrentFirstWritesTest {
@@ -46,6 +46,8 @@ class ConcurrentFirstWritesTest {
         assertThat(count("select count(*) from registry.repository where name = ?", target)).isEqualTo(1);
         assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'repository.created'",
                 target)).isEqualTo(1);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'blob.pushed'",
+                target)).as("linked once").isEqualTo(1);
         given().head("/v2/" + target + "/blobs/" + config).then().statusCode(200);
     }
 
@@ -58,12 +60,51 @@ class ConcurrentFirstWritesTest {
 
         assertThat(statuses).containsOnly(201);
         assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'manifest.pushed'",
-                repo)).isEqualTo(1);
+                repo)).as("every push is recorded").isEqualTo(WRITERS);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'tag.updated'",
+                repo)).as("the tag was set once").isEqualTo(1);
+        assertThat(count("select count(*) from registry.manifest m join registry.repository p "
+                + "on p.id = m.repository_id where p.name = ?", repo)).isEqualTo(1);
         assertThat(count("select count(*) from registry.manifest_reference r join registry.manifest m "
                 + "on m.id = r.manifest_id join registry.repository p on p.id = m.repository_id where p.name = ?", repo))
                 .as("the config, referenced once").isEqualTo(1);
         given().accept(MediaTypes.OCI_MANIFEST).get("/v2/" + repo + "/manifests/latest").then().statusCode(200)
                 .header("Docker-Content-Digest", Digest.sha256Of(manifest).toString());
+    }
+
+    @Test
+    void concurrentFirstUploadsIntoANewRepositoryCreateItOnce() throws Exception {
+        String repo = uniqueRepo("race-upload");
+
+        List<Integer> statuses = all(() -> {
+            byte[] content = randomBytes(64);
+            return given().contentType("application/octet-stream").body(content)
+                    .post("/v2/" + repo + "/blobs/uploads/?digest=" + Digest.sha256Of(content)).statusCode();
+        });
+
+        assertThat(statuses).containsOnly(201);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'repository.created'",
+                repo)).isEqualTo(1);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'blob.pushed'",
+                repo)).isEqualTo(WRITERS);
+    }
+
+    /** An empty index needs no blob: its concurrent first pushes create the repository, once. */
+    @Test
+    void concurrentFirstPushesIntoANewRepositoryCreateItOnce() throws Exception {
+        String repo = uniqueRepo("race-index");
+        String index = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":[]}";
+
+        List<Integer> statuses = all(() -> putManifest(repo, "latest", MediaTypes.OCI_INDEX, index).statusCode());
+
+        assertThat(statuses).containsOnly(201);
+        assertThat(count("select count(*) from registry.repository where name = ?", repo)).isEqualTo(1);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'repository.created'",
+                repo)).isEqualTo(1);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'tag.updated'",
+                repo)).isEqualTo(1);
+        assertThat(count("select count(*) from registry.outbox where repository = ? and event_type = 'manifest.pushed'",
+                repo)).isEqualTo(WRITERS);
     }
 
     /**

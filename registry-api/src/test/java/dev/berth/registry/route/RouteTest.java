@@ -25,6 +25,11 @@ class RouteTest {
         assertThat(Route.match("/v2/a/referrers/" + DIGEST).endpoint()).isEqualTo(Endpoint.REFERRERS);
         assertThat(Route.match("/v2/a/unknown/thing").endpoint()).isEqualTo(Endpoint.UNKNOWN);
         assertThat(Route.match("/v2/a/tags/list/more").endpoint()).isEqualTo(Endpoint.UNKNOWN);
+        assertThat(Route.match("/api/v1/repositories/team/app")).isEqualTo(
+                new Route(Endpoint.REPOSITORY, "/api/v1/repositories/team/app", "team/app", null));
+        assertThat(Route.match("/api/v1/repositories/team/app/").name()).isEqualTo("team/app");
+        assertThat(Route.match("/api/v1/repositories/").endpoint()).isEqualTo(Endpoint.UNKNOWN);
+        assertThat(Route.match("/api/v1/other/x").endpoint()).isEqualTo(Endpoint.UNKNOWN);
     }
 
     @Test
@@ -53,6 +58,8 @@ class RouteTest {
         assertThat(Route.match("/v2/t/app/tags/list").scope(HttpMethod.GET)).hasToString("repository:t/app:pull");
         assertThat(Route.match("/v2/t/app/referrers/" + DIGEST).scope(HttpMethod.GET)).hasToString("repository:t/app:pull");
         assertThat(Route.match("/v2/_catalog").scope(HttpMethod.GET)).hasToString("registry:catalog:*");
+        assertThat(Route.match("/api/v1/repositories/t/app").scope(HttpMethod.DELETE)).hasToString("repository:t/app:delete");
+        assertThat(Route.match("/api/v1/repositories/t/app").scope(HttpMethod.GET)).hasToString("repository:t/app:pull");
         assertThat(Route.match("/v2/").scope(HttpMethod.GET)).isNull();
         assertThat(Route.match("/v2/nothing/here").scope(HttpMethod.GET)).isNull();
     }

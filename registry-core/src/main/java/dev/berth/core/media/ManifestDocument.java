@@ -34,9 +34,10 @@ public final class ManifestDocument {
     private final Descriptor subject;
     private final String artifactType;
     private final Map<String, String> annotations;
+    private final List<String> platforms;
 
     private ManifestDocument(String mediaType, Descriptor config, List<Descriptor> layers, List<Descriptor> manifests,
-            Descriptor subject, String artifactType, Map<String, String> annotations) {
+            Descriptor subject, String artifactType, Map<String, String> annotations, List<String> platforms) {
         this.mediaType = mediaType;
         this.config = config;
         this.layers = layers;
@@ -44,6 +45,7 @@ public final class ManifestDocument {
         this.subject = subject;
         this.artifactType = artifactType;
         this.annotations = annotations;
+        this.platforms = platforms;
     }
 
     /**
@@ -108,8 +110,10 @@ public final class ManifestDocument {
         Descriptor config = null;
         List<Descriptor> layers = List.of();
         List<Descriptor> manifests = List.of();
+        List<String> platforms = List.of();
         if (index) {
             manifests = descriptors(root, "manifests", true);
+            platforms = platforms(root.get("manifests"));
         } else {
             JsonNode configNode = root.get("config");
             if (configNode == null) {
@@ -121,7 +125,29 @@ public final class ManifestDocument {
         Descriptor subject = root.hasNonNull("subject") ? descriptor(root.get("subject"), "subject") : null;
         String artifactType = textOrNull(root, "artifactType");
         return new ManifestDocument(effective, config, layers, manifests, subject, artifactType,
-                stringMap(root.get("annotations")));
+                stringMap(root.get("annotations")), platforms);
+    }
+
+    /**
+     * {@code os/architecture[/variant]} of each child of an index that names its platform, in index order
+     * (what events and the catalog show); children without a platform object are left out.
+     */
+    private static List<String> platforms(JsonNode children) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode child : children) {
+            JsonNode platform = child.get("platform");
+            if (platform == null || !platform.isObject()) {
+                continue;
+            }
+            String os = textOrNull(platform, "os");
+            String architecture = textOrNull(platform, "architecture");
+            if (os == null || architecture == null) {
+                continue;
+            }
+            String variant = textOrNull(platform, "variant");
+            out.add(os + "/" + architecture + (variant == null || variant.isEmpty() ? "" : "/" + variant));
+        }
+        return List.copyOf(out);
     }
 
     private static InvalidManifestException schema1() {
@@ -219,6 +245,11 @@ public final class ManifestDocument {
             return artifactType;
         }
         return config != null ? config.mediaType() : null;
+    }
+
+    /** {@code os/architecture[/variant]} of the children of an index, in index order; empty for an image manifest. */
+    public List<String> platforms() {
+        return platforms;
     }
 
     public Map<String, String> annotations() {

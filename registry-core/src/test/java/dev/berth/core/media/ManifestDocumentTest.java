@@ -67,4 +67,16 @@ class ManifestDocumentTest {
         assertThat(doc.annotations()).containsEntry("k", "v");
         assertThat(doc.requiredBlobs()).isEmpty();
     }
+
+    @Test
+    void platformsOfAnIndexInIndexOrder() {
+        String child = "{\"mediaType\":\"" + MediaTypes.OCI_MANIFEST + "\",\"digest\":\"%s\",\"size\":1%s}";
+        String index = "{\"schemaVersion\":2,\"mediaType\":\"" + MediaTypes.OCI_INDEX + "\",\"manifests\":["
+                + child.formatted(D1, ",\"platform\":{\"os\":\"linux\",\"architecture\":\"arm64\",\"variant\":\"v8\"}") + ","
+                + child.formatted(D2, "") + ","
+                + child.formatted(D3, ",\"platform\":{\"os\":\"linux\",\"architecture\":\"amd64\"}") + "]}";
+        assertThat(ManifestDocument.parse(MediaTypes.OCI_INDEX, b(index)).platforms())
+                .containsExactly("linux/arm64/v8", "linux/amd64");
+        assertThat(ManifestDocument.parse(MediaTypes.OCI_MANIFEST, b(IMAGE)).platforms()).isEmpty();
+    }
 }

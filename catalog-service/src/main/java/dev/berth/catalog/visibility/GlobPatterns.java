@@ -1,0 +1,60 @@
+package dev.berth.catalog.visibility;
+
+import java.util.List;
+
+/**
+ * Turns the {@code pullable} globs of a token into one PostgreSQL regular expression over repository names:
+ * {@code *} matches within one path segment ({@code [^/]*}), {@code **} across segments ({@code .*}); every
+ * other character matches itself (regular-expression metacharacters are escaped, so a glob can never widen
+ * itself with {@code .}, {@code |}, {@code (} and the like). A glob matches whole names only: {@code public/**} matches
+ * {@code public/app} and {@code public/a/b}, not {@code public} nor {@code publicity/x}.
+ */
+public final class GlobPatterns {
+    /** Matches no repository name (names are never empty). */
+    public static final String NOTHING = "^$";
+
+    private GlobPatterns() {
+    }
+
+    public static String toRegex(List<String> globs) {
+        StringBuilder regex = new StringBuilder("^(?:");
+        boolean any = false;
+        for (String glob : globs) {
+            if (glob == null || glob.isEmpty()) {
+                continue;
+            }
+            if (any) {
+                regex.append('|');
+            }
+            any = true;
+            appendGlob(regex, glob);
+        }
+        if (!any) {
+            return NOTHING;
+        }
+        return regex.append(")$").toString();
+    }
+
+    private static void appendGlob(StringBuilder regex, String glob) {
+        for (int i = 0; i < glob.length(); i++) {
+            char c = glob.charAt(i);
+            if (c == '*') {
+                if (i + 1 < glob.length() && glob.charAt(i + 1) == '*') {
+                    regex.append(".*");
+                    i++;
+                } else {
+                    regex.append("[^/]*");
+                }
+            } else if (Character.isLetterOrDigit(c) && c < 128 || c == '/' || c == '-' || c == '_') {
+                regex.append(c);
+            } else {
+                // everything else literally: a backslash escape for punctuation, a bracket for the rest
+                if (c < 128) {
+                    regex.append('\\').append(c);
+                } else {
+                    regex.append('[').append(c).append(']');
+                }
+            }
+        }
+    }
+}
