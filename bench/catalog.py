@@ -298,11 +298,11 @@ def walk(url, kind, repeat, options):
         else:
             page = 1
             while page < 10000:
-                items = json.loads(client.request("GET", f"/api/v1/repositories?size=500&page={page}",
-                                                  expect=(200,))[1])["items"]
-                found += len(items)
+                answer = json.loads(client.request("GET", f"/api/v1/repositories?size=500&page={page}",
+                                                   expect=(200,))[1])
+                found += len(answer["items"])
                 pages += 1
-                if len(items) < 500:
+                if len(answer["items"]) < 500 or found >= answer["total"]:
                     break
                 page += 1
         times.append(time.perf_counter() - start)
