@@ -22,8 +22,9 @@ Repository names are made here, the same for every subcommand: REPOS names sprea
   catalog.py walk URL KIND REPEAT [--token T]
       Times a full walk: KIND v2 follows /v2/_catalog?n=1000 through its Link headers; KIND catalog reads
       /api/v1/repositories?size=500 page after page. Prints: median_seconds repositories pages
-  catalog.py lag URL CATALOG_URL [--pushers N] [--seconds S] [auth]
-      N processes push new tags (distinct manifests) into lag/pN for S seconds, one PUT after another, and
+  catalog.py lag URL CATALOG_URL [--pushers N] [--seconds S] [--rate R] [--prefix P] [auth]
+      N processes push new tags (distinct manifests) into P/pN (P: lag) for S seconds, one PUT after another
+      (R > 0: R pushes/s in all, paced; else as fast as the registry answers), and
       note when each 201 came; one poller thread per repository reads its tagCount from catalog-service every
       few ms and notes when each count was first seen. A tag is visible when the count reaches its number
       (one pusher per repository, so its tags commit in order). Prints: pushes push_per_s p50_ms p99_ms
@@ -310,14 +311,19 @@ def walk(url, kind, repeat, options):
 
 
 def lag_pusher(job):
-    url, name, seconds, options, index = job
+    url, name, seconds, options, index, rate = job
     client = Client(url)
     tokens = Tokens(options) if "token-url" in options else None
     renewed = 0.0
     done = []
-    end = time.time() + seconds
+    start = time.time()
+    end = start + seconds
     n = 0
     while time.time() < end:
+        if rate > 0:  # paced: the n-th push not before start + n / rate
+            pause = start + n / rate - time.time()
+            if pause > 0:
+                time.sleep(pause)
         if tokens and time.time() - renewed > 60:
             client.headers["Authorization"] = "Bearer " + tokens.get([f"repository:{name}:pull,push"])
             renewed = time.time()
@@ -329,7 +335,8 @@ def lag_pusher(job):
 
 def lag(url, catalog_url, options):
     pushers, seconds = int(options.get("pushers", 4)), float(options.get("seconds", 20))
-    names = [f"lag/p{k}" for k in range(pushers)]
+    rate = float(options.get("rate", 0)) / pushers  # per pusher; 0: as fast as the registry answers
+    names = [f"{options.get('prefix', 'lag')}/p{k}" for k in range(pushers)]
     # the repositories exist (blobs uploaded, one tag) before the clock starts
     client = Client(url)
     if "token-url" in options:
@@ -368,7 +375,7 @@ def lag(url, catalog_url, options):
         t.start()
     time.sleep(1)  # the pollers have seen the starting state
     with multiprocessing.Pool(pushers) as pool:
-        done = pool.map(lag_pusher, [(url, names[k], seconds, options, k) for k in range(pushers)])
+        done = pool.map(lag_pusher, [(url, names[k], seconds, options, k, rate) for k in range(pushers)])
     # wait (bounded) until every pushed tag was seen
     deadline = time.time() + 60
     while time.time() < deadline and any(len(done[k]) not in seen[k] for k in range(pushers)):
