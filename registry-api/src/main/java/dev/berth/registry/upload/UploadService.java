@@ -12,6 +12,8 @@ import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.http.Responses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
@@ -50,15 +52,18 @@ public class UploadService {
     private final BlobStore store;
     private final Pool sql;
     private final Duration commitLockWait;
+    /** Upload requests dropped before they took their upload, because their client had gone. */
+    private final Counter clientsGone;
 
     public UploadService(ImageRepositoryRepository repositories, UploadSessionRepository sessions,
-            BlobRepository blobs, BlobStore store, Pool sql, RegistryConfig config) {
+            BlobRepository blobs, BlobStore store, Pool sql, RegistryConfig config, MeterRegistry metrics) {
         this.repositories = repositories;
         this.sessions = sessions;
         this.blobs = blobs;
         this.store = store;
         this.sql = sql;
         this.commitLockWait = config.uploads().commitLockWait();
+        this.clientsGone = metrics.counter("berth.registry.uploads.client.gone");
     }
 
     /**
@@ -345,7 +350,8 @@ public class UploadService {
         });
     }
 
-    private static Uni<UploadSession> clientGone(UUID id, Throwable reason) {
+    private Uni<UploadSession> clientGone(UUID id, Throwable reason) {
+        clientsGone.increment();
         LOG.debugf("Upload %s: the client of this request has gone (%s); the upload is left as it was", id,
                 reason.getMessage());
         return Uni.createFrom().failure(reason);
