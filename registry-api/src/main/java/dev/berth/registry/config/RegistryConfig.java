@@ -19,6 +19,8 @@ public interface RegistryConfig {
 
     Cache cache();
 
+    Uploads uploads();
+
     interface Storage {
         /** {@code filesystem} (embedded default) or {@code s3} (any S3-compatible server). */
         @WithDefault("filesystem")
@@ -82,6 +84,16 @@ public interface RegistryConfig {
         /** Largest manifest body accepted (bytes); larger bodies get 413 MANIFEST_INVALID. */
         @WithDefault("4194304")
         int maxSize();
+    }
+
+    interface Uploads {
+        /**
+         * How long a {@code PUT} that finishes an upload waits for another request still holding that upload
+         * (a chunk being written, or one whose client just left) before it answers 416; 0 answers at once.
+         * A {@code PATCH} that finds its upload busy is answered 416 at once, as before.
+         */
+        @WithDefault("5s")
+        Duration commitLockWait();
     }
 
     interface Lists {

@@ -163,6 +163,11 @@ public class OutboxRelay {
         }
     }
 
+    /** A writer's transaction committed events: position and publish them now rather than at the next poll. */
+    void onCommitted(@Observes EventsCommitted committed) {
+        wake();
+    }
+
     /** This replica's holder id in {@code outbox_relay}. */
     public String holder() {
         return holder;

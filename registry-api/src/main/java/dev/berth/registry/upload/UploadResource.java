@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.io.IOException;
 import java.util.UUID;
 
 /** {@code /v2/<name>/blobs/uploads/[<uuid>]}: sessions, chunks, commit, status, cancel, mounts. */
@@ -38,10 +39,11 @@ public class UploadResource {
         String digestParam = request.getParam("digest");
         if (digestParam != null) {
             Digest digest = Digest.parse(digestParam);
-            UploadService.Chunk body = new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request), null);
+            RequestBody stream = RequestBody.of(ctx);
+            UploadService.Chunk body = new UploadService.Chunk(stream, Responses.contentLength(request), null);
             String actor = Caller.subject(ctx);
             return uploads.start(name, digest.algorithm() == dev.berth.core.digest.DigestAlgorithm.SHA512, actor)
-                    .chain(session -> uploads.finish(name, session.id, digest, body, actor))
+                    .chain(session -> uploads.finish(name, session.id, digest, body, client(ctx, stream), actor))
                     .chain(d -> created(ctx, name, d));
         }
         return startSession(ctx, name);
@@ -50,9 +52,10 @@ public class UploadResource {
     public Uni<Void> patch(RoutingContext ctx, RepositoryName name, String uploadId) {
         UUID id = parseId(uploadId);
         HttpServerRequest request = ctx.request();
-        UploadService.Chunk chunk = new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request),
+        RequestBody body = RequestBody.of(ctx);
+        UploadService.Chunk chunk = new UploadService.Chunk(body, Responses.contentLength(request),
                 UploadService.ChunkRange.parse(request.getHeader("Content-Range")));
-        return uploads.append(name, id, chunk).chain(session -> accepted(ctx, name, session, 202));
+        return uploads.append(name, id, chunk, client(ctx, body)).chain(session -> accepted(ctx, name, session, 202));
     }
 
     /** {@code PUT ?digest=}: commit, with or without a last chunk. */
@@ -64,11 +67,13 @@ public class UploadResource {
             throw new RegistryException(OciError.DIGEST_INVALID, "the digest query parameter is required to finish an upload");
         }
         Digest digest = Digest.parse(digestParam);
-        UploadService.Chunk last = Responses.hasBody(request)
-                ? new UploadService.Chunk(RequestBody.of(ctx), Responses.contentLength(request),
+        RequestBody body = Responses.hasBody(request) ? RequestBody.of(ctx) : null;
+        UploadService.Chunk last = body != null
+                ? new UploadService.Chunk(body, Responses.contentLength(request),
                         UploadService.ChunkRange.parse(request.getHeader("Content-Range")))
                 : null;
-        return uploads.finish(name, id, digest, last, Caller.subject(ctx)).chain(d -> created(ctx, name, d));
+        return uploads.finish(name, id, digest, last, client(ctx, body), Caller.subject(ctx))
+                .chain(d -> created(ctx, name, d));
     }
 
     public Uni<Void> status(RoutingContext ctx, RepositoryName name, String uploadId) {
@@ -82,6 +87,17 @@ public class UploadResource {
             ctx.response().setStatusCode(204);
             return Responses.uni(ctx.response().end());
         });
+    }
+
+    /** The request's client as the upload sees it: gone once its body failed or its connection closed. */
+    private static UploadService.Client client(RoutingContext ctx, RequestBody body) {
+        return () -> {
+            Throwable failed = body == null ? null : body.failure();
+            if (failed != null) {
+                return failed;
+            }
+            return ctx.response().closed() ? new IOException("the client closed the connection") : null;
+        };
     }
 
     private Uni<Void> startSession(RoutingContext ctx, RepositoryName name) {

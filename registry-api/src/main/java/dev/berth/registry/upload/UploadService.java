@@ -8,11 +8,14 @@ import dev.berth.core.name.RepositoryName;
 import dev.berth.core.storage.BlobStore;
 import dev.berth.core.storage.StorageKey;
 import dev.berth.registry.blob.BlobRepository;
+import dev.berth.registry.config.RegistryConfig;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.outbox.OutboxRepository;
 import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.http.Responses;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
@@ -22,6 +25,7 @@ import io.vertx.core.streams.ReadStream;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +38,13 @@ import org.jboss.logging.Logger;
  * <p>Each chunk is written while its session row is locked ({@code FOR UPDATE NOWAIT}); the new size
  * and hash state are stored in the same transaction, so a chunk either counts completely or not at all.
  * A commit checks the digest from the carried hash state (the blob is never read again) and turns the
- * upload into the blob without copying.
+ * upload into the blob without copying; one that finds the upload busy waits for it a little
+ * ({@code registry.uploads.commit-lock-wait}) rather than failing the push.
+ *
+ * <p>A request whose client has left takes no lock: it is checked just before the lock and again once
+ * it holds it (a request can reach this point long after its connection closed, behind a slow database
+ * connection or token check, and would otherwise make the client's next, legitimate request on the
+ * upload fail as busy).
  */
 @ApplicationScoped
 public class UploadService {
@@ -46,15 +56,33 @@ public class UploadService {
     private final OutboxRepository outbox;
     private final BlobStore store;
     private final Pool sql;
+    private final Duration commitLockWait;
+    /** Upload requests dropped before they took their upload, because their client had gone. */
+    private final Counter clientsGone;
 
     public UploadService(ImageRepositoryRepository repositories, UploadSessionRepository sessions,
-            BlobRepository blobs, OutboxRepository outbox, BlobStore store, Pool sql) {
+            BlobRepository blobs, OutboxRepository outbox, BlobStore store, Pool sql, RegistryConfig config,
+            MeterRegistry metrics) {
         this.repositories = repositories;
         this.outbox = outbox;
         this.sessions = sessions;
         this.blobs = blobs;
         this.store = store;
         this.sql = sql;
+        this.commitLockWait = config.uploads().commitLockWait();
+        this.clientsGone = metrics.counter("berth.registry.uploads.client.gone");
+    }
+
+    /**
+     * Whether the client of a request is still there: the reason it is gone (its connection closed, its
+     * body failed), or {@code null}. Asked on the event loop of the request.
+     */
+    @FunctionalInterface
+    public interface Client {
+        /** For work no client waits on. */
+        Client NONE = () -> null;
+
+        Throwable gone();
     }
 
     /** A chunk as it arrives: the body, its announced length (-1 if unknown) and {@code Content-Range}. */
@@ -135,8 +163,8 @@ public class UploadService {
     }
 
     /** Appends one chunk ({@code PATCH}) and returns the session with its new size. */
-    public Uni<UploadSession> append(RepositoryName name, UUID id, Chunk chunk) {
-        return sql.withTransaction(tx -> lockOwned(tx, name, id)
+    public Uni<UploadSession> append(RepositoryName name, UUID id, Chunk chunk, Client client) {
+        return sql.withTransaction(tx -> lockOwned(tx, name, id, client, Duration.ZERO)
                 .chain(session -> write(session, chunk))
                 .call(written -> sessions.saveProgress(tx, written.session()))
                 .map(Written::session));
@@ -145,10 +173,26 @@ public class UploadService {
     /**
      * Finishes an upload ({@code PUT ?digest=}), with an optional last chunk. A digest that does not
      * match discards the upload entirely: nothing of it becomes a blob. A completed upload writes
-     * {@code blob.pushed} ({@code actor} the caller), also when the repository had the blob already.
+     * {@code blob.pushed} ({@code actor} the caller), also when the repository had the blob already. An upload
+     * another request holds is waited for, up to {@code registry.uploads.commit-lock-wait}: a client such as docker fails the
+     * whole push on a 416 here.
      */
-    public Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk, String actor) {
-        return sql.withTransaction(tx -> lockOwned(tx, name, id)
+    public Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk, Client client, String actor) {
+        // first without waiting (no extra statement on the usual path); the lock comes before the body is
+        // read, so a busy attempt consumed nothing and can simply start over
+        return finish(name, id, expected, lastChunk, client, actor, Duration.ZERO)
+                .onFailure(UploadSessionRepository.Busy.class).recoverWithUni(busy -> {
+                    if (commitLockWait.isZero() || commitLockWait.isNegative()) {
+                        return Uni.createFrom().failure(busy);
+                    }
+                    LOG.debugf("Upload %s to %s is busy: the commit waits up to %s for it", id, name, commitLockWait);
+                    return finish(name, id, expected, lastChunk, client, actor, commitLockWait);
+                });
+    }
+
+    private Uni<Digest> finish(RepositoryName name, UUID id, Digest expected, Chunk lastChunk, Client client,
+            String actor, Duration lockWait) {
+        return sql.withTransaction(tx -> lockOwned(tx, name, id, client, lockWait)
                 .chain(session -> lastChunk == null
                         ? Uni.createFrom().item(new Written(session, ResumableDigester.restore(session.hashState)))
                         : write(session, lastChunk))
@@ -200,7 +244,7 @@ public class UploadService {
 
     /** Cancels an upload ({@code DELETE}). */
     public Uni<Void> cancel(RepositoryName name, UUID id) {
-        return sql.withTransaction(tx -> lockOwned(tx, name, id)
+        return sql.withTransaction(tx -> lockOwned(tx, name, id, Client.NONE, Duration.ZERO)
                 .chain(session -> sessions.delete(tx, id)
                         .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))));
     }
@@ -324,8 +368,25 @@ public class UploadService {
                 }));
     }
 
-    private Uni<UploadSession> lockOwned(SqlConnection tx, RepositoryName name, UUID id) {
-        return sessions.lockOwned(tx, name.value(), id).map(s -> owned(s, id));
+    /**
+     * Locks the upload for {@code client}'s request, unless that client is gone: then nothing is locked, or
+     * the lock is given up at once (the transaction rolls back) if the client left during the statement.
+     */
+    private Uni<UploadSession> lockOwned(SqlConnection tx, RepositoryName name, UUID id, Client client, Duration wait) {
+        return Uni.createFrom().deferred(() -> {
+            Throwable gone = client.gone();
+            return gone != null ? clientGone(id, gone) : sessions.lockOwned(tx, name.value(), id, wait);
+        }).chain(s -> {
+            Throwable gone = client.gone();
+            return gone != null ? clientGone(id, gone) : Uni.createFrom().item(owned(s, id));
+        });
+    }
+
+    private Uni<UploadSession> clientGone(UUID id, Throwable reason) {
+        clientsGone.increment();
+        LOG.debugf("Upload %s: the client of this request has gone (%s); the upload is left as it was", id,
+                reason.getMessage());
+        return Uni.createFrom().failure(reason);
     }
 
     private static UploadSession owned(UploadSession session, UUID id) {

@@ -1,5 +1,6 @@
 package dev.berth.registry.upload;
 
+import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
@@ -8,6 +9,7 @@ import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgException;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.time.Duration;
 import java.util.UUID;
 
 /**
@@ -51,17 +53,37 @@ public class UploadSessionRepository {
     }
 
     /**
-     * Locks the session row for the rest of the transaction without waiting, if it belongs to the
-     * repository named {@code repository}; else {@code null}. The lock dies with the database
-     * connection, so a replica killed mid-chunk never blocks the upload's next request.
+     * Locks the session row for the rest of the transaction, if it belongs to the repository named
+     * {@code repository}; else {@code null}. With a zero {@code wait} it does not wait at all; else it
+     * waits at most that long for the request holding it. Either way a busy upload fails with {@link Busy}.
+     * The lock dies with the database connection, so a replica killed mid-chunk never blocks the upload's
+     * next request.
      */
-    public Uni<UploadSession> lockOwned(SqlClient sql, String repository, UUID id) {
+    public Uni<UploadSession> lockOwned(SqlClient sql, String repository, UUID id, Duration wait) {
+        Uni<UploadSession> locked;
+        if (wait.isZero() || wait.isNegative()) {
+            locked = select(sql, repository, id, " for update of s nowait");
+        } else {
+            // lock_timeout (this transaction only) fails the wait with the same lock_not_available as NOWAIT
+            locked = sql.preparedQuery("select set_config('lock_timeout', $1, true)")
+                    .execute(Tuple.of(Math.max(1, wait.toMillis()) + "ms"))
+                    .chain(() -> select(sql, repository, id, " for update of s"));
+        }
+        return locked.onFailure(UploadSessionRepository::isLockNotAvailable).transform(e -> new Busy(id));
+    }
+
+    private static Uni<UploadSession> select(SqlClient sql, String repository, UUID id, String lock) {
         return sql.preparedQuery("select " + COLUMNS + " from upload_session s join repository r on r.id = s.repository_id "
-                + "where s.id = $1 and r.name = $2 for update of s nowait")
-                .execute(Tuple.of(id, repository)).map(rows -> SqlRows.firstOrNull(rows, UploadSessionRepository::session))
-                .onFailure(UploadSessionRepository::isLockNotAvailable)
-                .transform(e -> RegistryException.rangeInvalid(
-                        "upload " + id + " is being written by another request; retry once it has finished"));
+                + "where s.id = $1 and r.name = $2" + lock)
+                .execute(Tuple.of(id, repository)).map(rows -> SqlRows.firstOrNull(rows, UploadSessionRepository::session));
+    }
+
+    /** 416: another request holds the upload (it writes a chunk, or commits); nothing was read or written. */
+    public static final class Busy extends RegistryException {
+        Busy(UUID id) {
+            super(OciError.BLOB_UPLOAD_INVALID, 416,
+                    "upload " + id + " is being written by another request; retry once it has finished");
+        }
     }
 
     /** Stores where the upload stands after a chunk: handle, size and hash state. */
