@@ -38,28 +38,39 @@ public final class Query {
     }
 
     /**
-     * Only the repositories {@code caller} may see, by the name in {@code column}: nothing to add for a caller
-     * who sees all; otherwise the glob prefixes as index ranges in code point order (the index on
-     * {@code name collate "C"}), and the regex for the rest of each glob.
+     * Only the repositories {@code caller} may see, by the name in {@code column}: nothing to add for a caller who
+     * sees all; otherwise, per glob, the names starting with its literal prefix as a range of the index on
+     * {@code name collate "C"} (code point order), checked against the glob's regex only when the glob has more
+     * than a trailing {@code **} (then the range alone is exact). A glob that starts with a wildcard has no range:
+     * then the whole regex is applied to every name.
      */
     public Query visibleTo(Caller caller, String column) {
         if (caller.seesAll()) {
             return this;
         }
-        if (caller.visibleRegex().equals(GlobPatterns.NOTHING)) {
-            return where("false");
+        List<String> globs = caller.globs();
+        if (globs == null || globs.isEmpty()) {
+            return caller.visibleRegex().equals(GlobPatterns.NOTHING) ? where("false")
+                    : where(column + " ~ " + param(caller.visibleRegex()));
         }
-        List<String> prefixes = caller.prefixes();
-        if (prefixes != null && !prefixes.isEmpty()) {
-            List<String> ranges = new ArrayList<>();
-            for (String prefix : prefixes) {
-                String upper = GlobPatterns.upperBound(prefix);
-                String range = column + " collate \"C\" >= " + param(prefix);
-                ranges.add(upper == null ? range : range + " and " + column + " collate \"C\" < " + param(upper));
+        List<String> any = new ArrayList<>();
+        for (String glob : globs) {
+            int star = glob.indexOf('*');
+            if (star == 0) {
+                return where(column + " ~ " + param(caller.visibleRegex()));
             }
-            where(ranges.size() == 1 ? ranges.get(0) : "(" + String.join(" or ", ranges) + ")");
+            if (star < 0) {
+                any.add(column + " = " + param(glob));
+                continue;
+            }
+            String prefix = glob.substring(0, star);
+            String upper = GlobPatterns.upperBound(prefix);
+            String range = column + " collate \"C\" >= " + param(prefix)
+                    + (upper == null ? "" : " and " + column + " collate \"C\" < " + param(upper));
+            any.add(glob.substring(star).equals("**") ? range
+                    : "(" + range + " and " + column + " ~ " + param(GlobPatterns.toRegex(List.of(glob))) + ")");
         }
-        return where(column + " ~ " + param(caller.visibleRegex()));
+        return where(any.size() == 1 ? any.get(0) : "(" + String.join(" or ", any) + ")");
     }
 
     /** Appends text after the {@code where} clause (order by, limit…). */

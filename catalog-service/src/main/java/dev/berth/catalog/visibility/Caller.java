@@ -9,11 +9,10 @@ import java.util.List;
  *
  * @param subject      the token's {@code sub}; null when authentication is off
  * @param visibleRegex null: every repository
- * @param prefixes     the literal prefixes of the globs (a visible name starts with one of them), so that the
- *                     database can narrow the names by an index range before applying the regex; null when a glob
- *                     starts with a wildcard (then only the regex can tell)
+ * @param globs        the globs themselves (non-empty ones), from which the queries build index ranges; null when
+ *                     only {@code visibleRegex} is known
  */
-public record Caller(String subject, String visibleRegex, List<String> prefixes) {
+public record Caller(String subject, String visibleRegex, List<String> globs) {
     public static final Caller EVERYONE = new Caller(null, null, null);
 
     public Caller(String subject, String visibleRegex) {
@@ -22,7 +21,8 @@ public record Caller(String subject, String visibleRegex, List<String> prefixes)
 
     /** A caller who sees the repositories matching {@code globs} (none when empty). */
     public static Caller of(String subject, List<String> globs) {
-        return new Caller(subject, GlobPatterns.toRegex(globs), GlobPatterns.literalPrefixes(globs));
+        return new Caller(subject, GlobPatterns.toRegex(globs),
+                globs.stream().filter(g -> g != null && !g.isEmpty()).toList());
     }
 
     public boolean seesAll() {

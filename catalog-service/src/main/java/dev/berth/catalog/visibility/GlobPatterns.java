@@ -36,34 +36,6 @@ public final class GlobPatterns {
     }
 
     /**
-     * The literal part of each glob before its first wildcard ({@code public/} for {@code public/**}, the whole
-     * name for a glob without one), duplicates and prefixes covered by a shorter one left out; null when a glob
-     * starts with a wildcard (no prefix narrows it). Empty globs are skipped, as {@link #toRegex} skips them.
-     */
-    public static List<String> literalPrefixes(List<String> globs) {
-        java.util.TreeSet<String> prefixes = new java.util.TreeSet<>();
-        for (String glob : globs) {
-            if (glob == null || glob.isEmpty()) {
-                continue;
-            }
-            int star = glob.indexOf('*');
-            String prefix = star < 0 ? glob : glob.substring(0, star);
-            if (prefix.isEmpty()) {
-                return null;
-            }
-            prefixes.add(prefix);
-        }
-        List<String> out = new java.util.ArrayList<>();
-        for (String prefix : prefixes) {
-            // sorted: a prefix covered by a shorter one comes right after it
-            if (out.isEmpty() || !prefix.startsWith(out.get(out.size() - 1))) {
-                out.add(prefix);
-            }
-        }
-        return List.copyOf(out);
-    }
-
-    /**
      * The least string greater than every string starting with {@code prefix} in code point order (the order of
      * the "C" collation over UTF-8): the prefix with its last code point incremented; null when there is none.
      */
