@@ -2,6 +2,7 @@ package dev.berth.catalog.events;
 
 import dev.berth.catalog.config.CatalogConfig;
 import dev.berth.catalog.events.EventApplier.NewManifest;
+import dev.berth.catalog.sql.Pipeline;
 import dev.berth.catalog.sql.Transactions;
 import dev.berth.core.event.RegistryEvent;
 import dev.berth.core.event.RegistryEventJson;
@@ -274,7 +275,7 @@ public class EventConsumer {
      * {@link #lockPosition}); they are applied in order and the new position stored.
      */
     private void apply(java.util.function.Function<SqlConnection, List<RegistryEvent>> select) {
-        List<NewManifest> configs = new ArrayList<>();
+        List<NewManifest> configs = java.util.Collections.synchronizedList(new ArrayList<>());
         long started = System.nanoTime();
         long position = Transactions.inTransaction(pool, tx -> {
             List<RegistryEvent> events = select.apply(tx);
@@ -282,17 +283,20 @@ public class EventConsumer {
             if (events.isEmpty()) {
                 return last;
             }
-            Set<String> touched = new HashSet<>();
             for (RegistryEvent event : events) {
                 if (event.position() != last + 1) {
                     throw new IllegalStateException("event at position " + event.position() + " does not follow " + last);
                 }
-                applier.apply(tx, event, touched, configs);
                 last = event.position();
             }
-            applier.refresh(tx, touched);
-            tx.preparedQuery("update catalog.consumer_state set last_position = $1, updated_at = now() where id = 1")
-                    .execute(Tuple.of(last)).await().atMost(STATEMENT_TIMEOUT);
+            // the whole batch in one round trip: a few set-based statements, the figures, the position
+            Set<String> touched = new HashSet<>();
+            Pipeline pipeline = new Pipeline(tx);
+            applier.apply(pipeline, events, touched, configs);
+            applier.refresh(pipeline, touched);
+            pipeline.send("update catalog.consumer_state set last_position = $1, updated_at = now() where id = 1",
+                    Tuple.of(last));
+            pipeline.await();
             return last;
         });
         long before = applied.getAndSet(position);

@@ -84,6 +84,57 @@ public final class Projection {
             "select config_digest, config_media_type from ins");
 
     /**
+     * Many manifests at once: {@code $1} repositories, {@code $2} digests (text[], pairwise), copied when they match
+     * {@code filter} as well ({@link #IS_INDEX} or not: images go first, so that an index pushed in the same batch
+     * counts its children's blobs). Yields repository, config digest and config media type of each one copied.
+     */
+    public static String copyManyManifests(String filter) {
+        return copyManifests("(r.name, m.digest) in (select * from unnest($1::text[], $2::text[])) and " + filter,
+                "select repository, config_digest, config_media_type from ins");
+    }
+
+    public static final String COPY_MANY_IMAGES = copyManyManifests("not " + IS_INDEX);
+    public static final String COPY_MANY_INDEXES = copyManyManifests(IS_INDEX);
+
+    /**
+     * As {@link #INSERT_MANIFEST_FROM_EVENT} for many manifests (arrays, pairwise): repositories, digests, media
+     * types, artifact types, subjects, sizes, platforms (each joined by newlines), times. Run after the copies, it
+     * only adds what they did not find in registry-api.
+     */
+    public static final String INSERT_MANIFESTS_FROM_EVENTS = """
+            insert into catalog.manifest (repository, digest, media_type, artifact_type, subject, size, total_size,
+                platforms, pushed_at)
+            select u.repository, u.digest, coalesce(u.media_type, 'application/octet-stream'), u.artifact_type, u.subject,
+                u.size, u.size, case when u.platforms = '' then '{}'::text[] else string_to_array(u.platforms, E'\\n') end, u.at
+            from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int8[], $7::text[], $8::timestamptz[])
+                as u(repository, digest, media_type, artifact_type, subject, size, platforms, at)
+            on conflict (repository, digest) do nothing
+            """;
+
+    /** As {@link #ENSURE_REPOSITORY} for many: {@code $1} names, {@code $2} times (distinct names). */
+    public static final String ENSURE_REPOSITORIES = """
+            insert into catalog.repository (name, created_at)
+            select u.name, coalesce((select r.created_at from registry.repository r where r.name = u.name), u.at)
+            from unnest($1::text[], $2::timestamptz[]) as u(name, at)
+            on conflict (name) do nothing
+            """;
+
+    /**
+     * As {@link #UPSERT_TAG} for many (arrays, pairwise, each repository and tag once): repositories, tags,
+     * digests, times, actors.
+     */
+    public static final String UPSERT_TAGS = """
+            insert into catalog.tag (repository, name, digest, media_type, artifact_type, size, platforms, pushed_at, pushed_by)
+            select m.repository, u.tag, m.digest, m.media_type, m.artifact_type, m.total_size, m.platforms, u.at, u.actor
+            from unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[]) as u(repository, tag, digest, at, actor)
+            join catalog.manifest m on m.repository = u.repository and m.digest = u.digest
+            on conflict (repository, name) do update set digest = excluded.digest, media_type = excluded.media_type,
+                artifact_type = excluded.artifact_type, size = excluded.size, platforms = excluded.platforms,
+                pushed_at = excluded.pushed_at, pushed_by = excluded.pushed_by
+            where tag.digest <> excluded.digest
+            """;
+
+    /**
      * A manifest that registry-api no longer holds (deleted before this event was applied): shown with what the
      * event says, until its manifest.deleted event removes it. {@code $1..$8}: repository, digest, media type,
      * artifact type, subject, size, platforms, time.

@@ -2,6 +2,7 @@ package dev.berth.catalog.tag;
 
 import dev.berth.catalog.paging.Like;
 import dev.berth.catalog.paging.PageRequest;
+import dev.berth.catalog.paging.Query;
 import dev.berth.catalog.visibility.Caller;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonArray;
@@ -83,11 +84,15 @@ public class TagQueries {
 
     /** Search: tags whose name contains {@code q} in repositories the caller may see, prefix matches first. */
     public Uni<List<TagHit>> search(Caller caller, String q, int limit) {
-        return pool.preparedQuery("""
-                select t.repository, t.name, t.digest from catalog.tag t
-                where t.name ilike $2 and ($1::text is null or t.repository ~ $1)
-                order by (t.name ilike $3) desc, t.repository, t.name limit $4
-                """).execute(Tuple.of(caller.visibleRegex(), Like.contains(q), Like.startsWith(q), limit)).map(rows -> {
+        // the trigram index finds the names; the few matches are then checked against the caller's regex
+        Query query = new Query("select t.repository, t.name, t.digest from catalog.tag t");
+        query.where("t.name ilike " + query.param(Like.contains(q)));
+        if (!caller.seesAll()) {
+            query.where("t.repository ~ " + query.param(caller.visibleRegex()));
+        }
+        query.then("order by (t.name ilike " + query.param(Like.startsWith(q)) + ") desc, t.repository, t.name limit "
+                + query.param(limit));
+        return query.execute(pool).map(rows -> {
             List<TagHit> out = new ArrayList<>();
             rows.forEach(r -> out.add(new TagHit(r.getString(0), r.getString(1), r.getString(2))));
             return out;

@@ -35,6 +35,27 @@ public final class GlobPatterns {
         return regex.append(")$").toString();
     }
 
+    /**
+     * The least string greater than every string starting with {@code prefix} in code point order (the order of
+     * the "C" collation over UTF-8): the prefix with its last code point incremented; null when there is none.
+     */
+    public static String upperBound(String prefix) {
+        int end = prefix.length();
+        while (end > 0) {
+            int last = prefix.codePointBefore(end);
+            int start = end - Character.charCount(last);
+            int next = last + 1;
+            if (next == 0xD800) {
+                next = 0xE000; // surrogates are not characters
+            }
+            if (next <= Character.MAX_CODE_POINT) {
+                return prefix.substring(0, start) + new String(Character.toChars(next));
+            }
+            end = start;
+        }
+        return null;
+    }
+
     private static void appendGlob(StringBuilder regex, String glob) {
         for (int i = 0; i < glob.length(); i++) {
             char c = glob.charAt(i);

@@ -101,8 +101,8 @@ public class TokenVerifier {
         try {
             consumer.processContext(context);
             JwtClaims claims = context.getJwtClaims();
-            Caller caller = new Caller(claims.getSubject(), seesAll(claims.getClaimValue("access")) ? null
-                    : GlobPatterns.toRegex(strings(claims.getClaimValue("pullable"))));
+            Caller caller = seesAll(claims.getClaimValue("access")) ? new Caller(claims.getSubject(), null)
+                    : Caller.of(claims.getSubject(), strings(claims.getClaimValue("pullable")));
             verified.put(token, new Verified(caller, claims.getExpirationTime().getValueInMillis()));
             return caller;
         } catch (InvalidJwtException e) {

@@ -93,6 +93,48 @@ class RebuildTest {
         given().get("/api/v1/repositories/rb/app/tags/after").then().statusCode(200).body("pushedBy", equalTo("erin"));
     }
 
+    /**
+     * The whole outbox applied as one batch (set-based, runs of commuting events) over an emptied read model gives
+     * the rows that the events applied one push at a time gave: tags moved back and forth, a repository deleted and
+     * created again, a manifest deleted after its push, an index after its children, all in the same batch.
+     */
+    @Test
+    void oneBatchEqualsTheEventsAppliedOneByOne() {
+        Manifest a1 = image("b1");
+        Manifest a2 = image("b2");
+        Manifest amd = image("bamd", Registry.layer("bamd"));
+        Map<Manifest, String> children = new LinkedHashMap<>();
+        children.put(amd, "linux/amd64");
+        Manifest index = Registry.index(children);
+        registry.push("batch/app", a1, "latest", "alice");
+        registry.push("batch/app", a2, "latest", "bob");
+        registry.push("batch/app", a1, "latest", "carol");
+        registry.push("batch/app", a2, "other", "carol");
+        registry.deleteTag("batch/app", "other", "carol");
+        registry.push("batch/app", a2, "other", "dave");
+        registry.push("batch/multi", amd, null, "bob");
+        registry.push("batch/multi", index, "2.0", "bob");
+        Manifest doomed = image("bdoomed");
+        registry.push("batch/app", doomed, "doomed", "alice");
+        registry.deleteManifest("batch/app", doomed.digest(), "alice");
+        registry.push("batch/again", image("g1"), "x", "alice");
+        registry.deleteRepository("batch/again", "alice");
+        registry.push("batch/again", image("g2"), "y", "erin");
+        registry.awaitApplied(registry.position());
+        Map<String, List<String>> oneByOne = registry.readModel();
+        assertThat(oneByOne.get("tag")).hasSize(4);
+
+        try (Connection c = PostgresTestResource.dataSource().getConnection()) {
+            c.createStatement().executeUpdate("delete from catalog.repository");
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        registry.rewindConsumer(0);
+        consumer.wake();
+        registry.awaitApplied(registry.position());
+        assertThat(registry.readModel()).isEqualTo(oneByOne);
+    }
+
     @Test
     void eventsAlreadyInTheSnapshotChangeNothingWhenAppliedAfterARebuild() {
         registry.push("overlap/app", image("o1"), "1", "alice");

@@ -277,6 +277,9 @@ public final class Registry {
     public void reset() {
         try (Connection c = db.getConnection()) {
             c.setAutoCommit(false);
+            // the consumer's lock first, as the consumer takes it (then the registry's tables): taken in the other
+            // order, a reset during a catch-up deadlocks with it
+            single(c, "select last_position from catalog.consumer_state where id = 1 for update");
             update(c, "truncate registry.repository, registry.blob, registry.outbox, registry.outbox_consumer cascade");
             update(c, "update registry.outbox_relay set next_position = 1");
             update(c, "delete from catalog.repository");

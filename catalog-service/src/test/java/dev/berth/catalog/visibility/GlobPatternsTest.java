@@ -58,4 +58,15 @@ class GlobPatternsTest {
         assertThat(matches(List.of(), "public/app")).isFalse();
         assertThat(matches(java.util.Arrays.asList("", null), "x")).isFalse();
     }
+
+    @Test
+    void upperBoundEndsTheRangeOfAPrefix() {
+        assertThat(GlobPatterns.upperBound("public/")).isEqualTo("public0");
+        assertThat(GlobPatterns.upperBound("a\uDBFF\uDFFF")).isEqualTo("b");
+        assertThat(GlobPatterns.upperBound("\uDBFF\uDFFF")).isNull();
+        // every name a glob matches lies in [prefix, upperBound(prefix)) in code point order
+        for (String name : List.of("public/app", "public/a/b", "public/\u00e9t\u00e9", "public/~")) {
+            assertThat(name.compareTo("public/") >= 0 && name.compareTo(GlobPatterns.upperBound("public/")) < 0).isTrue();
+        }
+    }
 }
