@@ -1,5 +1,6 @@
 package dev.berth.core.token;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
@@ -55,6 +56,7 @@ public final class JwksKeySet {
     private volatile long fetchedAt;
     private volatile long lastAttempt;
     private CompletableFuture<Map<String, PublicKey>> inFlight;
+    private Context ownContext;
     private final List<Consumer<Set<String>>> listeners = new CopyOnWriteArrayList<>();
 
     public JwksKeySet(Vertx vertx, Settings settings) {
@@ -118,6 +120,25 @@ public final class JwksKeySet {
                 .setPort(uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80).setSsl(tls)
                 .setURI(uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()))
                 .setTimeout(10_000);
+        Context current = Vertx.currentContext();
+        if (current != null) {
+            fetch(options, future);
+        } else {
+            // off any Vert.x thread (a test, a start-up check): the exchange runs on one context of its own, since
+            // a pooled connection answering on another context's event loop can lose the body before it is read
+            callerlessContext().runOnContext(v -> fetch(options, future));
+        }
+        return future;
+    }
+
+    private synchronized Context callerlessContext() {
+        if (ownContext == null) {
+            ownContext = vertx.getOrCreateContext();
+        }
+        return ownContext;
+    }
+
+    private void fetch(RequestOptions options, CompletableFuture<Map<String, PublicKey>> future) {
         httpClient().request(options)
                 .compose(request -> request.send())
                 .compose(response -> response.statusCode() == 200 ? response.body()
@@ -136,7 +157,6 @@ public final class JwksKeySet {
                         future.completeExceptionally(e);
                     }
                 });
-        return future;
     }
 
     /** The public keys of a JWKS document by kid: a symmetric ("oct") key in the set must never verify anything. */
