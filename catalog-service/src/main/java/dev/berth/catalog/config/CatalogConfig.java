@@ -1,9 +1,9 @@
 package dev.berth.catalog.config;
 
+import dev.berth.core.token.TokenAuthMapping;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import java.time.Duration;
-import java.util.List;
 
 /** {@code catalog.*}: the settings of catalog-service (documented in docs/configuration.md, "catalog-service"). */
 @ConfigMapping(prefix = "catalog")
@@ -58,7 +58,8 @@ public interface CatalogConfig {
         Duration retryAfter();
     }
 
-    interface Auth {
+    /** The token check itself (realm, service, issuer, algorithms, JWKS) is {@link TokenAuthMapping}'s. */
+    interface Auth extends TokenAuthMapping {
         /** When true (the default), every /api/v1 request needs a bearer token of token-service. */
         @WithDefault("true")
         boolean enabled();
@@ -66,29 +67,5 @@ public interface CatalogConfig {
         /** token-service's JWKS. */
         @WithDefault("http://127.0.0.1:5001/.well-known/jwks.json")
         String jwksUrl();
-
-        /** The token endpoint clients are sent to ({@code realm} of the 401 challenge). */
-        @WithDefault("http://127.0.0.1:5001/token")
-        String realm();
-
-        /** The {@code service} of the challenge; tokens must carry it as {@code aud} (registry-api's registry.auth.service). */
-        @WithDefault("berth-registry")
-        String service();
-
-        /** The {@code iss} tokens must carry (token-service's token.issuer). */
-        @WithDefault("berth-token-service")
-        String issuer();
-
-        /** Signature algorithms accepted (asymmetric only). */
-        @WithDefault("ES256,RS256")
-        List<String> algorithms();
-
-        /** Leeway for {@code exp} and {@code nbf}. */
-        @WithDefault("PT30S")
-        Duration clockSkew();
-
-        /** The JWKS is fetched again after this long, and at once (at most every 5 s) for an unknown {@code kid}. */
-        @WithDefault("PT5M")
-        Duration jwksCacheTtl();
     }
 }

@@ -2,6 +2,7 @@ package dev.berth.catalog.visibility;
 
 import dev.berth.catalog.config.CatalogConfig;
 import dev.berth.catalog.error.CatalogException;
+import dev.berth.core.token.InvalidTokenException;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
@@ -36,7 +37,7 @@ public class CallerResolver {
             return Uni.createFrom().failure(unauthorized("authentication required"));
         }
         return verifier.verify(authorization.substring(7).trim())
-                .onFailure(TokenVerifier.InvalidToken.class).transform(e -> {
+                .onFailure(InvalidTokenException.class).transform(e -> {
                     LOG.debugf("refused token: %s", e.getMessage());
                     return unauthorized("invalid or expired token");
                 });

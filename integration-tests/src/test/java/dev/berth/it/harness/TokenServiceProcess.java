@@ -1,10 +1,7 @@
 package dev.berth.it.harness;
 
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -31,12 +28,7 @@ public final class TokenServiceProcess implements AutoCloseable {
     }
 
     public static Path runnerJar() {
-        Path jar = ItPaths.moduleDir().resolve("../token-service/target/quarkus-app/quarkus-run.jar").normalize();
-        if (!Files.isRegularFile(jar)) {
-            throw new AssertionError("token-service is not packaged: " + jar + " does not exist. Build it first "
-                    + "(./mvnw -B -pl token-service -am package -DskipTests)");
-        }
-        return jar;
+        return ServiceLauncher.runnerJar("token-service");
     }
 
     /** Starts token-service with extra {@code -Dkey=value} settings (Keycloak, federation, ...). */
@@ -59,54 +51,20 @@ public final class TokenServiceProcess implements AutoCloseable {
         Path jar = runnerJar();
         int port = FreePorts.loopbackPort();
         int plainPort = certs == null ? port : FreePorts.loopbackPort();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-Xmx512m",
-                "-Dquarkus.http.host=127.0.0.1",
-                "-Dquarkus.http.port=" + plainPort,
-                "-Dquarkus.datasource.jdbc.url=" + database.jdbcUrl(dbName),
-                "-Dquarkus.datasource.username=" + database.user(),
-                "-Dquarkus.datasource.password=" + database.password(),
-                "-Dquarkus.log.category.\"dev.berth\".level=DEBUG"));
+        List<String> command = ServiceLauncher.command(plainPort, database, dbName, false);
         if (certs != null) {
             command.addAll(List.of("-Dquarkus.http.ssl-port=" + port,
                     "-Dquarkus.http.ssl.certificate.files=" + certs.resolve("server.crt"),
                     "-Dquarkus.http.ssl.certificate.key-files=" + certs.resolve("server.key"),
                     "-Dquarkus.http.insecure-requests=disabled"));
         }
-        properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
-        command.add("-jar");
-        command.add(jar.toString());
-        ManagedProcess process = ManagedProcess.start("token-service-" + name, command, Map.of(), ItPaths.runWorkDir(),
-                Duration.ofSeconds(20));
+        ManagedProcess process = ServiceLauncher.start("token-service-" + name, command, properties, jar);
         TokenServiceProcess service = new TokenServiceProcess(port, plainPort,
                 certs == null ? null : certs.resolve("ca.crt"), process);
-        try {
-            service.awaitReady();
-        } catch (RuntimeException | Error e) {
-            process.close();
-            throw e;
-        }
+        ServiceLauncher.awaitReady("token-service", process, URI.create(service.baseUrl() + "/q/health/ready"),
+                health -> service.caCertificate == null ? Http.statusOrMinusOne(health)
+                        : Http.statusOrMinusOne(service.client(), health));
         return service;
-    }
-
-    private void awaitReady() {
-        URI health = URI.create(baseUrl() + "/q/health/ready");
-        long started = System.nanoTime();
-        long deadline = started + RegistryProcess.READY_TIMEOUT.toNanos();
-        int last = -1;
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("token-service exited before it was ready:\n" + process.describe());
-            }
-            last = caCertificate == null ? Http.statusOrMinusOne(health) : Http.statusOrMinusOne(client(), health);
-            if (last == 200) {
-                System.out.printf("[berth-it] token-service ready on 127.0.0.1:%d in %d ms%n", port,
-                        (System.nanoTime() - started) / 1_000_000);
-                return;
-            }
-            ManagedProcess.sleep(250);
-        }
-        throw new AssertionError("token-service not ready (last status " + last + "):\n" + process.describe());
     }
 
     public int port() {

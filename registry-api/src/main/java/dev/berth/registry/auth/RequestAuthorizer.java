@@ -1,6 +1,7 @@
 package dev.berth.registry.auth;
 
 import dev.berth.core.scope.Scope;
+import dev.berth.core.token.InvalidTokenException;
 import dev.berth.registry.error.OciError;
 import dev.berth.registry.error.RegistryException;
 import dev.berth.registry.http.Caller;
@@ -69,7 +70,7 @@ public class RequestAuthorizer implements RequestGuard {
         }
         String token = authorization.substring(7).trim();
         return verifier.verify(token)
-                .onFailure(TokenVerifier.InvalidToken.class).transform(e -> {
+                .onFailure(InvalidTokenException.class).transform(e -> {
                     LOG.debugf("%s %s: token refused: %s", request.method(), request.path(), e.getMessage());
                     metrics.counter("berth.registry.auth.refused", "reason", "invalid_token").increment();
                     return unauthorized(ctx, need, "invalid_token", "the token is invalid or expired");

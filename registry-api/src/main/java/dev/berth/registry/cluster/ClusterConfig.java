@@ -1,43 +1,9 @@
 package dev.berth.registry.cluster;
 
-import dev.berth.core.cluster.ClusterSettings;
+import dev.berth.core.cluster.ClusterMapping;
 import io.smallrye.config.ConfigMapping;
-import io.smallrye.config.WithDefault;
-import java.util.List;
-import java.util.Optional;
 
-/**
- * {@code berth.cluster.*}: how this process joins the event-bus cluster. Clustering itself is switched with
- * {@code quarkus.vertx.cluster.clustered} (on by default; off runs the bus in-process, for a single process).
- * Defaults are documented in docs/events.md, "Clustering".
- */
+/** {@code berth.cluster.*} (the settings are shared by every service: see {@link ClusterMapping}). */
 @ConfigMapping(prefix = "berth.cluster")
-public interface ClusterConfig {
-
-    /** Cluster name: processes with another name never join. */
-    @WithDefault("berth")
-    String name();
-
-    /** Interface Hazelcast binds and announces. */
-    @WithDefault("127.0.0.1")
-    String host();
-
-    /** First Hazelcast member port; a process takes the first free one of {@code port .. port + port-count - 1}. */
-    @WithDefault("5701")
-    int port();
-
-    /** Member ports available on one host (how many Berth processes may run on it). */
-    @WithDefault("10")
-    int portCount();
-
-    /** Members to contact, {@code host:port}; empty: every port of the range on {@code host}. */
-    Optional<List<String>> members();
-
-    /** DNS name of a headless Kubernetes Service; when set, members are discovered through it. */
-    Optional<String> kubernetesService();
-
-    default ClusterSettings settings() {
-        return new ClusterSettings(name(), host(), port(), portCount(), members().orElse(List.of()),
-                kubernetesService());
-    }
+public interface ClusterConfig extends ClusterMapping {
 }

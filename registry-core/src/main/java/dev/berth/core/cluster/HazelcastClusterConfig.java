@@ -3,7 +3,9 @@ package dev.berth.core.cluster;
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
+import io.vertx.core.VertxOptions;
 import io.vertx.spi.cluster.hazelcast.ConfigUtil;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
  * The Hazelcast configuration of a Berth service: vertx-hazelcast's own defaults (the {@code __vertx.*}
@@ -14,6 +16,21 @@ import io.vertx.spi.cluster.hazelcast.ConfigUtil;
 public final class HazelcastClusterConfig {
 
     private HazelcastClusterConfig() {
+    }
+
+    /**
+     * What every service's {@code VertxOptionsCustomizer} does: when {@code clustered}, hands Vert.x a Hazelcast
+     * cluster manager configured from {@code settings} (vertx-hazelcast's own service file is removed, see
+     * COMPONENTS.md); otherwise leaves {@code options} alone. Returns the line the service logs about it.
+     */
+    public static String customize(VertxOptions options, ClusterSettings settings, boolean clustered) {
+        if (!clustered) {
+            return "event bus in-process only (quarkus.vertx.cluster.clustered=false)";
+        }
+        options.setClusterManager(new HazelcastClusterManager(build(settings)));
+        return "event bus clustered: Hazelcast cluster '" + settings.name() + "', "
+                + settings.kubernetesService().map(s -> "members from the headless Service " + s)
+                        .orElse("members " + String.join(",", settings.effectiveMembers()));
     }
 
     public static Config build(ClusterSettings settings) {

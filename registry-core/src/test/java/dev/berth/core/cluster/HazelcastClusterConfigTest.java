@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.JoinConfig;
+import io.vertx.core.VertxOptions;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -53,5 +55,21 @@ class HazelcastClusterConfigTest {
     void aPortCountBelowOneIsRefused() {
         assertThatThrownBy(() -> new ClusterSettings("berth", "127.0.0.1", 5701, 0, List.of(), Optional.empty()))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void customizeHandsVertxTheManagerOnlyWhenClustered() {
+        ClusterSettings settings = new ClusterSettings("berth-y", "127.0.0.1", 5701, 2, List.of(), Optional.empty());
+        VertxOptions alone = new VertxOptions();
+        assertThat(HazelcastClusterConfig.customize(alone, settings, false)).contains("in-process only");
+        assertThat(alone.getClusterManager()).isNull();
+
+        VertxOptions clustered = new VertxOptions();
+        assertThat(HazelcastClusterConfig.customize(clustered, settings, true))
+                .isEqualTo("event bus clustered: Hazelcast cluster 'berth-y', members 127.0.0.1:5701,127.0.0.1:5702");
+        assertThat(clustered.getClusterManager()).isInstanceOf(HazelcastClusterManager.class);
+        assertThat(HazelcastClusterConfig.customize(new VertxOptions(), new ClusterSettings("berth", "127.0.0.1", 5701, 1,
+                List.of(), Optional.of("berth-headless")), true))
+                .endsWith("members from the headless Service berth-headless");
     }
 }
