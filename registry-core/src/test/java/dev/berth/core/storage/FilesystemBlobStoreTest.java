@@ -67,6 +67,47 @@ class FilesystemBlobStoreTest {
     }
 
     @Test
+    void aReadStreamClosesItsFileOnceItHasEnded() throws Exception {
+        byte[] data = new byte[10_000];
+        new Random(2).nextBytes(data);
+        String handle = await(store.beginUpload("r1"));
+        await(store.writeChunk(handle, 0, streamOf(data)));
+        StorageKey key = await(store.commitUpload(handle, data.length, Digest.sha256Of(data)));
+        Path blob = store.localFile(key).orElseThrow().toRealPath();
+        for (int i = 0; i < 20; i++) {
+            Buffer read = await(readAll(await(store.read(key, 100, 5_000))));
+            assertThat(read.getBytes()).isEqualTo(Arrays.copyOfRange(data, 100, 5_100));
+        }
+        // every stream ended: none of them may still hold the blob open (Linux: the process's descriptors)
+        Path fds = Path.of("/proc/self/fd");
+        if (Files.isDirectory(fds)) {
+            long open = 0;
+            try (var entries = Files.list(fds)) {
+                for (Path fd : (Iterable<Path>) entries::iterator) {
+                    try {
+                        if (Files.readSymbolicLink(fd).equals(blob)) {
+                            open++;
+                        }
+                    } catch (java.io.IOException gone) {
+                        // the descriptor of the listing itself, closed meanwhile
+                    }
+                }
+            }
+            assertThat(open).as("descriptors still open on the blob after 20 reads").isZero();
+        }
+    }
+
+    private Future<Buffer> readAll(ReadStream<Buffer> stream) {
+        io.vertx.core.Promise<Buffer> done = io.vertx.core.Promise.promise();
+        Buffer all = Buffer.buffer();
+        stream.exceptionHandler(done::tryFail);
+        stream.endHandler(v -> done.tryComplete(all));
+        stream.handler(all::appendBuffer);
+        stream.resume();
+        return done.future();
+    }
+
+    @Test
     void commitRefusesAnUploadShorterThanItsSize() throws Exception {
         String handle = await(store.beginUpload("short"));
         await(store.writeChunk(handle, 0, streamOf(new byte[10])));

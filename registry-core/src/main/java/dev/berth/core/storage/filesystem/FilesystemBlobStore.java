@@ -200,7 +200,7 @@ public class FilesystemBlobStore implements BlobStore {
     @Override
     public Future<ReadStream<Buffer>> read(StorageKey key, long offset, long length) {
         return vertx.fileSystem().open(resolve(key).toString(), new OpenOptions().setRead(true).setWrite(false))
-                .map(file -> (ReadStream<Buffer>) file.setReadPos(offset).setReadLength(length))
+                .map(file -> (ReadStream<Buffer>) new ClosingFileStream(file.setReadPos(offset).setReadLength(length)))
                 .recover(err -> Future.failedFuture(mapError("cannot read " + key, err)));
     }
 
