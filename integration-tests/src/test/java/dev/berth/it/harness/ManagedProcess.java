@@ -135,6 +135,19 @@ public class ManagedProcess implements AutoCloseable {
      * Stops a process and its descendants (collected first, by pid): SIGTERM to the process, a bounded wait
      * for it, then SIGKILL to whatever is left.
      */
+    /** Stops each of {@code processes} (nulls skipped), in order; one that fails to stop does not keep the others running. */
+    public static void stopAll(AutoCloseable... processes) {
+        for (AutoCloseable process : processes) {
+            if (process != null) {
+                try {
+                    process.close();
+                } catch (Exception e) {
+                    System.out.println("[berth-it] could not stop " + process + ": " + e);
+                }
+            }
+        }
+    }
+
     static void destroyTree(ProcessHandle root, Duration grace) {
         List<ProcessHandle> descendants = root.descendants().collect(Collectors.toList());
         root.destroy();

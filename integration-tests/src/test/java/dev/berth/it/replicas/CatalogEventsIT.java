@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.berth.it.harness.ManagedProcess;
 import dev.berth.it.harness.CatalogServiceProcess;
 import dev.berth.it.harness.Http;
 import dev.berth.it.harness.ItEnvironment;
@@ -93,15 +94,7 @@ class CatalogEventsIT extends ReplicaScenario {
 
     @AfterAll
     void stopProcesses() {
-        for (AutoCloseable process : new AutoCloseable[] {catalog, b, a}) {
-            if (process != null) {
-                try {
-                    process.close();
-                } catch (Exception e) {
-                    System.out.println("[berth-it] could not stop " + process + ": " + e);
-                }
-            }
-        }
+        ManagedProcess.stopAll(catalog, b, a);
     }
 
     @Test

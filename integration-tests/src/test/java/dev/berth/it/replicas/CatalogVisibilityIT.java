@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.berth.devtools.keycloak.KeycloakServer;
+import dev.berth.it.harness.ManagedProcess;
 import dev.berth.it.harness.CatalogServiceProcess;
 import dev.berth.it.harness.Http;
 import dev.berth.it.harness.ItEnvironment;
@@ -87,15 +88,7 @@ class CatalogVisibilityIT extends ReplicaScenario {
 
     @AfterAll
     void stopProcesses() {
-        for (AutoCloseable process : new AutoCloseable[] {catalog, registry, tokenService}) {
-            if (process != null) {
-                try {
-                    process.close();
-                } catch (Exception e) {
-                    System.out.println("[berth-it] could not stop " + process + ": " + e);
-                }
-            }
-        }
+        ManagedProcess.stopAll(catalog, registry, tokenService);
     }
 
     @Test
