@@ -17,9 +17,18 @@ import dev.berth.gc.support.RegistryRows;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
+import dev.berth.gc.collector.manifest.Decision;
+import dev.berth.gc.collector.manifest.ManifestSweeper;
+import dev.berth.gc.collector.manifest.ManifestSweeper.Repo;
+import dev.berth.gc.collector.manifest.Sql;
+import dev.berth.gc.config.GcConfig;
+import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import java.sql.Connection;
 import java.sql.Statement;
+import java.time.OffsetDateTime;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -29,6 +38,15 @@ class RetentionCollectorTest {
 
     @Inject
     RetentionCollector collector;
+
+    @Inject
+    ManifestSweeper sweeper;
+
+    @Inject
+    GcConfig config;
+
+    @Inject
+    Pool pool;
 
     private RecordingScope run(boolean dryRun) {
         RecordingScope scope = new RecordingScope(dryRun);
@@ -190,5 +208,75 @@ class RetentionCollectorTest {
         assertThat(manifests(repo)).containsExactly("sha256:race");
         run(false);
         assertThat(manifests(repo)).containsExactly("sha256:race");
+    }
+
+    @Test
+    void aTagMovedDuringTheRunIsSkipped() throws Exception {
+        long repo = repository("ret/age/moved");
+        long m = manifest(repo, "sha256:before", null, 60);
+        long other = manifest(repo, "sha256:after", null, 0);
+        tag(repo, "old", m, 40);
+        try (Connection push = RegistryRows.connection()) {
+            push.setAutoCommit(false);
+            try (Statement s = push.createStatement()) {
+                // a push moving the tag, not yet committed: it holds the tag row
+                s.executeUpdate("update tag set manifest_id = " + other + ", updated_at = now() where repository_id = "
+                        + repo + " and name = 'old'");
+            }
+            run(false);
+            push.commit();
+        }
+
+        assertThat(RegistryRows.strings("select m.digest from registry.tag t join registry.manifest m "
+                + "on m.id = t.manifest_id where t.repository_id = ?", repo)).containsExactly("sha256:after");
+        // the manifest the tag left is untagged now: the untagged collector's, not retention's
+        assertThat(manifests(repo)).containsExactly("sha256:after", "sha256:before");
+    }
+
+    @Test
+    void aPushThatWaitsForTheDeletionStoresItsTagAfterIt() throws Exception {
+        long repo = repository("ret/age/later");
+        long m = manifest(repo, "sha256:gone", null, 60);
+        long other = manifest(repo, "sha256:next", null, 0);
+        tag(repo, "old", m, 40);
+        RetentionPolicy policy = RetentionPolicy.of("age", config.retention().get("age"));
+        OffsetDateTime limit = OffsetDateTime.now().minus(policy.olderThan());
+        Repo target = new Repo(repo, "ret/age/later");
+        CompletableFuture<Integer> push = new CompletableFuture<>();
+        Sql.inTransaction(pool, c -> {
+            Decision first = RetentionCollector.decide(c, target, policy, limit, null, null);
+            ManifestSweeper.Locked locked = sweeper.lock(c, first);
+            Decision decision = RetentionCollector.decide(c, target, policy, limit, locked.tags(), locked.manifests());
+            assertThat(decision.manifests()).containsExactly(m);
+            sweeper.delete(c, decision, 0);
+            // a push of the same tag (registry-api's upsert) meanwhile waits for the deleted row
+            CompletableFuture.runAsync(() -> {
+                try (Connection connection = RegistryRows.connection()) {
+                    push.complete(RegistryRows.prepare(connection, "insert into tag (repository_id, name, manifest_id) "
+                            + "values (?, 'old', ?) on conflict (repository_id, name) do update set manifest_id = "
+                            + "excluded.manifest_id, updated_at = now()", repo, other).executeUpdate());
+                } catch (Exception e) {
+                    push.completeExceptionally(e);
+                }
+            });
+            awaitWaitingForLock();
+            assertThat(push).isNotDone();
+            return null;
+        });
+
+        assertThat(push.get(30, TimeUnit.SECONDS)).isEqualTo(1);
+        assertThat(tags(repo)).containsExactly("old");
+        assertThat(manifests(repo)).containsExactly("sha256:next");
+    }
+
+    /** Until another session waits for a row lock (the push blocked by this test's transaction). */
+    private static void awaitWaitingForLock() {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (RegistryRows.queryLong("select count(*) from pg_stat_activity where wait_event_type = 'Lock'") == 0) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the push never waited for the lock");
+            }
+            Thread.onSpinWait();
+        }
     }
 }
