@@ -151,4 +151,14 @@ public class ManifestSweeper {
 
     public record Repo(long id, String name) {
     }
+
+    /**
+     * Throws when PostgreSQL does not accept {@code regex} (its syntax differs from Java's in corners such as
+     * look-behind), so that a bad pattern fails its policy once instead of once per repository.
+     */
+    public void checkRegex(String regex) {
+        if (regex != null) {
+            pool.preparedQuery("select '' ~ $1").execute(Tuple.of(regex)).await().atMost(Sql.TIMEOUT);
+        }
+    }
 }

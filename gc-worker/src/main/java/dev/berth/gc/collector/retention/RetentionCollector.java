@@ -99,9 +99,12 @@ public class RetentionCollector implements Collector {
             RetentionPolicy policy;
             try {
                 policy = RetentionPolicy.of(entry.getKey(), entry.getValue());
-            } catch (IllegalArgumentException e) {
-                scope.error(NAME, e.getMessage());
-                scope.progress(NAME, "policy " + entry.getKey() + " skipped: " + e.getMessage());
+                sweeper.checkRegex(policy.includeRegex());
+                sweeper.checkRegex(policy.excludeRegex());
+            } catch (RuntimeException e) {
+                String message = "policy " + entry.getKey() + " skipped: " + e.getMessage();
+                scope.error(NAME, message);
+                scope.progress(NAME, message);
                 continue;
             }
             apply(policy, scope);
