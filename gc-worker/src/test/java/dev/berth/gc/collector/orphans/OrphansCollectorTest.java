@@ -47,6 +47,7 @@ class OrphansCollectorTest {
         rows.execute("delete from gc_pending_object");
         rows.execute("delete from blob b where not exists (select 1 from repository_blob l where l.digest = b.digest)");
         for (String folder : List.of("blobs", "uploads")) {
+            Files.createDirectories(ROOT.resolve(folder));
             try (Stream<Path> walk = Files.walk(ROOT.resolve(folder))) {
                 for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                     if (!p.equals(ROOT.resolve(folder))) {
