@@ -496,8 +496,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
         if (limit < 1) {
             return Future.failedFuture(new IllegalArgumentException("limit must be positive: " + limit));
         }
-        return call("cannot list " + prefix, () -> s3.listObjectsV2(b -> b.bucket(bucket()).prefix(prefix)
-                .startAfter(startAfter).maxKeys(Math.min(limit, 1000))))
+        return ensureBucket().compose(v -> call("cannot list " + prefix, () -> s3.listObjectsV2(b -> b.bucket(bucket())
+                .prefix(prefix).startAfter(startAfter).maxKeys(Math.min(limit, 1000)))))
                 .map(page -> new ObjectPage(page.contents().stream()
                         .map(o -> new StoredObject(o.key(), o.size() == null ? 0 : o.size(), o.lastModified()))
                         .toList(), Boolean.TRUE.equals(page.isTruncated())));
@@ -518,9 +518,9 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     public Future<MultipartPage> multipartUploads(String prefix, String after, int limit) {
         String keyMarker = after == null ? null : after.substring(0, after.indexOf('\n'));
         String idMarker = after == null ? null : after.substring(after.indexOf('\n') + 1);
-        return call("cannot list the multipart uploads of " + prefix, () -> s3.listMultipartUploads(b -> b
-                .bucket(bucket()).prefix(prefix).keyMarker(keyMarker).uploadIdMarker(idMarker)
-                .maxUploads(Math.min(limit, 1000))))
+        return ensureBucket().compose(v -> call("cannot list the multipart uploads of " + prefix,
+                () -> s3.listMultipartUploads(b -> b.bucket(bucket()).prefix(prefix).keyMarker(keyMarker)
+                        .uploadIdMarker(idMarker).maxUploads(Math.min(limit, 1000)))))
                 .map(page -> new MultipartPage(page.uploads().stream()
                         .map(u -> new PendingMultipart(u.key(), u.uploadId(), u.initiated()))
                         .toList(), Boolean.TRUE.equals(page.isTruncated()) && page.nextKeyMarker() != null
