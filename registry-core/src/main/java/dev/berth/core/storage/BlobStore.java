@@ -60,6 +60,52 @@ public interface BlobStore {
     /** Discards an upload; succeeds if it is gone already. */
     Future<Void> abortUpload(String handle);
 
+    // ------------------------------------------------------------------- scans of the whole store (gc-worker's orphans)
+
+    /**
+     * Up to {@code limit} objects whose keys start with {@code prefix} and sort after {@code startAfter} (every one
+     * when it is {@code null}), in ascending lexical order of their keys, with their sizes and modification times.
+     * Continue with the page's {@link ObjectPage#lastKey()} while it is {@link ObjectPage#truncated() truncated}.
+     * A driver never holds more than about a page (and, for a filesystem, the entries of the folders on the
+     * current path) in memory, whatever the size of the store.
+     */
+    Future<ObjectPage> list(String prefix, String startAfter, int limit);
+
+    /**
+     * The registry upload that object {@code key} belongs to while that upload's session exists, if the key says
+     * so: {@code uploads/<id>/...} on every driver, and on S3 also {@code blobs/<id>/data} (the object an upload
+     * writes its blob into). Computed locally, without I/O.
+     */
+    default Optional<String> uploadOwning(String key) {
+        String[] parts = key.split("/", -1);
+        return parts.length >= 3 && parts[0].equals("uploads") ? Optional.of(parts[1]) : Optional.empty();
+    }
+
+    /**
+     * Deletes an object that a scan found unreferenced, unless it was written after {@code writtenBefore}: a
+     * driver whose keys an upload may reuse (a filesystem, where an upload of a digest that is stored already
+     * keeps the stored file, and a commit renames the upload into place) must make this check and the deletion
+     * one step with respect to such commits, which mark the object as written by them. Returns whether the object
+     * was deleted (false: it was written since, or is gone already).
+     */
+    default Future<Boolean> deleteUnchangedSince(String key, java.time.Instant writtenBefore) {
+        return delete(new StorageKey(key)).map(true);
+    }
+
+    /**
+     * Up to {@code limit} multipart uploads in progress whose keys start with {@code prefix}, from position
+     * {@code after} (a previous page's {@link MultipartPage#next()}, {@code null} to start). Drivers without
+     * multipart uploads answer an empty page.
+     */
+    default Future<MultipartPage> multipartUploads(String prefix, String after, int limit) {
+        return Future.succeededFuture(MultipartPage.EMPTY);
+    }
+
+    /** Aborts a multipart upload found by {@link #multipartUploads}; succeeds if it is gone already. */
+    default Future<Void> abortMultipart(String key, String uploadId) {
+        return Future.succeededFuture();
+    }
+
     /** Streams {@code length} bytes of a blob from {@code offset}. */
     Future<ReadStream<Buffer>> read(StorageKey key, long offset, long length);
 

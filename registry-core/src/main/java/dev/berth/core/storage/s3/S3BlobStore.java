@@ -2,8 +2,12 @@ package dev.berth.core.storage.s3;
 
 import dev.berth.core.digest.Digest;
 import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.MultipartPage;
+import dev.berth.core.storage.ObjectPage;
+import dev.berth.core.storage.PendingMultipart;
 import dev.berth.core.storage.StorageException;
 import dev.berth.core.storage.StorageKey;
+import dev.berth.core.storage.StoredObject;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -473,10 +477,55 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     private Future<Void> abortMultipart(S3UploadHandle state) {
-        return call("cannot discard upload " + state.id(), () -> s3.abortMultipartUpload(b -> b.bucket(bucket())
-                .key(state.key()).uploadId(state.multipartId())))
+        return abortMultipart(state.key(), state.multipartId());
+    }
+
+    @Override
+    public Future<Void> abortMultipart(String key, String multipartId) {
+        return call("cannot discard multipart upload " + multipartId + " of " + key,
+                () -> s3.abortMultipartUpload(b -> b.bucket(bucket()).key(key).uploadId(multipartId)))
                 .<Void>mapEmpty()
                 .recover(err -> S3Errors.isNotFound(err) ? Future.succeededFuture() : Future.failedFuture(err));
+    }
+
+    // ------------------------------------------------------------------------------------------ scans
+
+    /** One {@code ListObjectsV2} request: a page holds at most 1000 objects whatever {@code limit} asks. */
+    @Override
+    public Future<ObjectPage> list(String prefix, String startAfter, int limit) {
+        if (limit < 1) {
+            return Future.failedFuture(new IllegalArgumentException("limit must be positive: " + limit));
+        }
+        return ensureBucket().compose(v -> call("cannot list " + prefix, () -> s3.listObjectsV2(b -> b.bucket(bucket())
+                .prefix(prefix).startAfter(startAfter).maxKeys(Math.min(limit, 1000)))))
+                .map(page -> new ObjectPage(page.contents().stream()
+                        .map(o -> new StoredObject(o.key(), o.size() == null ? 0 : o.size(), o.lastModified()))
+                        .toList(), Boolean.TRUE.equals(page.isTruncated())));
+    }
+
+    /** Besides {@code uploads/<id>/...}, the blob object {@code blobs/<id>/data} an upload writes into. */
+    @Override
+    public Optional<String> uploadOwning(String key) {
+        String[] parts = key.split("/", -1);
+        if (parts.length == 3 && parts[0].equals("blobs") && parts[2].equals("data")) {
+            return Optional.of(parts[1]);
+        }
+        return BlobStore.super.uploadOwning(key);
+    }
+
+    /** {@code after} is {@code <key marker>\n<upload id marker>}, as S3 pages them. */
+    @Override
+    public Future<MultipartPage> multipartUploads(String prefix, String after, int limit) {
+        String keyMarker = after == null ? null : after.substring(0, after.indexOf('\n'));
+        String idMarker = after == null ? null : after.substring(after.indexOf('\n') + 1);
+        return ensureBucket().compose(v -> call("cannot list the multipart uploads of " + prefix,
+                () -> s3.listMultipartUploads(b -> b.bucket(bucket()).prefix(prefix).keyMarker(keyMarker)
+                        .uploadIdMarker(idMarker).maxUploads(Math.min(limit, 1000)))))
+                .map(page -> new MultipartPage(page.uploads().stream()
+                        .map(u -> new PendingMultipart(u.key(), u.uploadId(), u.initiated()))
+                        .toList(), Boolean.TRUE.equals(page.isTruncated()) && page.nextKeyMarker() != null
+                                ? page.nextKeyMarker() + "\n" + (page.nextUploadIdMarker() == null ? "" : page.nextUploadIdMarker())
+                                : null));
     }
 
     /**
