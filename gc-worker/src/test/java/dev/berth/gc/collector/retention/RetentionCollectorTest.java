@@ -1,19 +1,19 @@
 package dev.berth.gc.collector.retention;
 
-import static dev.berth.gc.support.CleanupRows.blob;
-import static dev.berth.gc.support.CleanupRows.events;
-import static dev.berth.gc.support.CleanupRows.manifest;
-import static dev.berth.gc.support.CleanupRows.manifests;
-import static dev.berth.gc.support.CleanupRows.reference;
-import static dev.berth.gc.support.CleanupRows.repository;
-import static dev.berth.gc.support.CleanupRows.tag;
-import static dev.berth.gc.support.CleanupRows.tags;
+import static dev.berth.gc.support.RegistryRows.blob;
+import static dev.berth.gc.support.RegistryRows.events;
+import static dev.berth.gc.support.RegistryRows.manifest;
+import static dev.berth.gc.support.RegistryRows.manifests;
+import static dev.berth.gc.support.RegistryRows.reference;
+import static dev.berth.gc.support.RegistryRows.repository;
+import static dev.berth.gc.support.RegistryRows.tag;
+import static dev.berth.gc.support.RegistryRows.tags;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.gc.support.GcDatabase;
 import dev.berth.gc.support.PolicyProfile;
 import dev.berth.gc.support.RecordingScope;
-import dev.berth.gc.support.CleanupRows;
+import dev.berth.gc.support.RegistryRows;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -60,8 +60,8 @@ class RetentionCollectorTest {
         for (int i = 1; i <= 6; i++) {
             tag(repo, i == 6 ? "1.2.3-rc1" : "t" + i, manifest(repo, "sha256:k" + i, null, 40), i);
         }
-        tag(repo, "latest", CleanupRows.queryLong("select id from registry.manifest where digest = 'sha256:k5'"), 9);
-        tag(repo, "v1.2.3", CleanupRows.queryLong("select id from registry.manifest where digest = 'sha256:k4'"), 9);
+        tag(repo, "latest", RegistryRows.queryLong("select id from registry.manifest where digest = 'sha256:k5'"), 9);
+        tag(repo, "v1.2.3", RegistryRows.queryLong("select id from registry.manifest where digest = 'sha256:k4'"), 9);
 
         run(false);
 
@@ -94,7 +94,7 @@ class RetentionCollectorTest {
                 "tag.deleted sha256:old old application/vnd.oci.image.manifest.v1+json gc-worker",
                 "manifest.deleted sha256:old application/vnd.oci.image.manifest.v1+json gc-worker");
         // the deleted manifest's blobs are queued for the link collector by registry's trigger
-        assertThat(CleanupRows.strings("select digest from registry.gc_link_candidate where repository_id = ? "
+        assertThat(RegistryRows.strings("select digest from registry.gc_link_candidate where repository_id = ? "
                 + "order by digest", repo)).containsExactly("sha256:layer-old", "sha256:layer-shared");
     }
 
@@ -171,13 +171,13 @@ class RetentionCollectorTest {
             blob("sha256:dry-layer-" + i, 100L * i);
             tag(repo, "t" + i, m, i);
         }
-        long events = CleanupRows.queryLong("select count(*) from registry.outbox");
+        long events = RegistryRows.queryLong("select count(*) from registry.outbox");
 
         RecordingScope dry = run(true);
 
         assertThat(tags(repo)).containsExactly("t1", "t2", "t3", "t4");
         assertThat(manifests(repo)).hasSize(4);
-        assertThat(CleanupRows.queryLong("select count(*) from registry.outbox")).isEqualTo(events);
+        assertThat(RegistryRows.queryLong("select count(*) from registry.outbox")).isEqualTo(events);
 
         RecordingScope real = run(false);
 
@@ -193,7 +193,7 @@ class RetentionCollectorTest {
         long repo = repository("ret/age/race");
         long m = manifest(repo, "sha256:race", null, 60);
         tag(repo, "old", m, 40);
-        try (Connection push = CleanupRows.connection()) {
+        try (Connection push = RegistryRows.connection()) {
             push.setAutoCommit(false);
             try (Statement s = push.createStatement()) {
                 // a push tagging the manifest, not yet committed: its foreign-key check holds a lock on the manifest
@@ -216,7 +216,7 @@ class RetentionCollectorTest {
         long m = manifest(repo, "sha256:before", null, 60);
         long other = manifest(repo, "sha256:after", null, 0);
         tag(repo, "old", m, 40);
-        try (Connection push = CleanupRows.connection()) {
+        try (Connection push = RegistryRows.connection()) {
             push.setAutoCommit(false);
             try (Statement s = push.createStatement()) {
                 // a push moving the tag, not yet committed: it holds the tag row
@@ -227,7 +227,7 @@ class RetentionCollectorTest {
             push.commit();
         }
 
-        assertThat(CleanupRows.strings("select m.digest from registry.tag t join registry.manifest m "
+        assertThat(RegistryRows.strings("select m.digest from registry.tag t join registry.manifest m "
                 + "on m.id = t.manifest_id where t.repository_id = ?", repo)).containsExactly("sha256:after");
         // the manifest the tag left is untagged now: the untagged collector's, not retention's
         assertThat(manifests(repo)).containsExactly("sha256:after", "sha256:before");
@@ -251,8 +251,8 @@ class RetentionCollectorTest {
             sweeper.delete(c, decision, 0);
             // a push of the same tag (registry-api's upsert) meanwhile waits for the deleted row
             CompletableFuture.runAsync(() -> {
-                try (Connection connection = CleanupRows.connection()) {
-                    push.complete(CleanupRows.prepare(connection, "insert into tag (repository_id, name, manifest_id) "
+                try (Connection connection = RegistryRows.connection()) {
+                    push.complete(RegistryRows.prepare(connection, "insert into tag (repository_id, name, manifest_id) "
                             + "values (?, 'old', ?) on conflict (repository_id, name) do update set manifest_id = "
                             + "excluded.manifest_id, updated_at = now()", repo, other).executeUpdate());
                 } catch (Exception e) {
@@ -272,7 +272,7 @@ class RetentionCollectorTest {
     /** Until another session waits for a row lock (the push blocked by this test's transaction). */
     private static void awaitWaitingForLock() {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (CleanupRows.queryLong("select count(*) from pg_stat_activity where wait_event_type = 'Lock'") == 0) {
+        while (RegistryRows.queryLong("select count(*) from pg_stat_activity where wait_event_type = 'Lock'") == 0) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("the push never waited for the lock");
             }

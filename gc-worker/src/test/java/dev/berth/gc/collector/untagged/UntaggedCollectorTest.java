@@ -1,12 +1,12 @@
 package dev.berth.gc.collector.untagged;
 
-import static dev.berth.gc.support.CleanupRows.blob;
-import static dev.berth.gc.support.CleanupRows.events;
-import static dev.berth.gc.support.CleanupRows.manifest;
-import static dev.berth.gc.support.CleanupRows.manifests;
-import static dev.berth.gc.support.CleanupRows.reference;
-import static dev.berth.gc.support.CleanupRows.repository;
-import static dev.berth.gc.support.CleanupRows.tag;
+import static dev.berth.gc.support.RegistryRows.blob;
+import static dev.berth.gc.support.RegistryRows.events;
+import static dev.berth.gc.support.RegistryRows.manifest;
+import static dev.berth.gc.support.RegistryRows.manifests;
+import static dev.berth.gc.support.RegistryRows.reference;
+import static dev.berth.gc.support.RegistryRows.repository;
+import static dev.berth.gc.support.RegistryRows.tag;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.gc.collector.manifest.Decision;
@@ -15,7 +15,7 @@ import dev.berth.gc.collector.manifest.Sql;
 import dev.berth.gc.support.GcDatabase;
 import dev.berth.gc.support.PolicyProfile;
 import dev.berth.gc.support.RecordingScope;
-import dev.berth.gc.support.CleanupRows;
+import dev.berth.gc.support.RegistryRows;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -127,7 +127,7 @@ class UntaggedCollectorTest {
     void aManifestTaggedDuringTheRunIsSkipped() throws Exception {
         long repo = repository("unt/race");
         long m = manifest(repo, "sha256:race", null, 30);
-        try (Connection push = CleanupRows.connection()) {
+        try (Connection push = RegistryRows.connection()) {
             push.setAutoCommit(false);
             try (Statement s = push.createStatement()) {
                 s.executeUpdate("insert into tag (repository_id, name, manifest_id) values (" + repo + ", 'new', " + m + ")");
