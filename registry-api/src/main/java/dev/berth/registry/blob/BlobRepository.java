@@ -1,5 +1,6 @@
 package dev.berth.registry.blob;
 
+import dev.berth.core.storage.DigestKeyLock;
 import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
@@ -113,24 +114,17 @@ public class BlobRepository {
      * key). A garbage collection deleting the row is waited for (after it, the row is gone and its object is in
      * {@code gc_pending_object}); one that comes later skips the locked row. The row lock is the one
      * {@link #recordUpload} takes anyway: a weaker one ({@code FOR SHARE}) would make two concurrent uploads of one
-     * digest deadlock when each then updates the row. The advisory lock ({@link #DIGEST_LOCK}) covers the digest
+     * digest deadlock when each then updates the row. The advisory lock ({@link DigestKeyLock}) covers the digest
      * when it has no row: a collector that deletes a storage object no row names (an orphan) takes it too and
      * re-checks under it, so it cannot delete the object of an upload committing meanwhile.
      */
     public Uni<Void> lockForUpload(SqlClient sql, String digest) {
         Tuple params = Tuple.of(digest);
         return Uni.combine().all().unis(
-                sql.preparedQuery(DIGEST_LOCK).execute(params),
+                sql.preparedQuery(DigestKeyLock.SQL).execute(params),
                 sql.preparedQuery("select 1 from blob where digest = $1 for no key update").execute(params))
                 .discardItems();
     }
-
-    /**
-     * The transaction-scoped advisory lock of one digest's storage key ($1: the digest), in the two-key space (which
-     * does not overlap the one-key space other locks use), namespace 0x62657274 ("bert"). Two digests with the same
-     * hash only wait for each other.
-     */
-    public static final String DIGEST_LOCK = "select pg_advisory_xact_lock(1650815604, hashtext($1))";
 
     /**
      * Takes over the deletion of the digest's storage objects that garbage collection queued: removes their

@@ -88,6 +88,28 @@ class ReuploadDuringSweepTest {
         assertSurvivesTheObjectCollector(repo, swept);
     }
 
+    /**
+     * Uploads of one digest commit one after the other (each holds the digest's locks until it commits) and all
+     * succeed: no deadlock between the commit's locks and the blob row update of another upload.
+     */
+    @Test
+    void concurrentUploadsOfOneDigestAllSucceed() throws Exception {
+        byte[] content = randomBytes(2048);
+        Swept same = new Swept(Digest.sha256Of(content), content, StorageKey.forBlob(Digest.sha256Of(content)).path());
+        List<CompletableFuture<Integer>> uploads = new java.util.ArrayList<>();
+        List<String> repos = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            repos.add(uniqueRepo("gc-same"));
+            uploads.add(upload(repos.get(i), same));
+        }
+        for (CompletableFuture<Integer> upload : uploads) {
+            assertThat(upload.get(60, TimeUnit.SECONDS)).isEqualTo(201);
+        }
+        for (String repo : repos) {
+            assertPulls(repo, same);
+        }
+    }
+
     /** A blob whose only link was removed: what the link collector leaves for the blob collector. */
     private Swept sweptBlob() {
         String repo = uniqueRepo("gc-swept");
