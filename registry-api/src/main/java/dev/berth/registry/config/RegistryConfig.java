@@ -21,6 +21,8 @@ public interface RegistryConfig {
 
     Uploads uploads();
 
+    Gc gc();
+
     interface Storage {
         /** {@code filesystem} (embedded default) or {@code s3} (any S3-compatible server). */
         @WithDefault("filesystem")
@@ -94,6 +96,17 @@ public interface RegistryConfig {
          */
         @WithDefault("5s")
         Duration commitLockWait();
+    }
+
+    /** What the registry does for garbage collection (gc-worker, docs/garbage-collection.md). */
+    interface Gc {
+        /**
+         * A blob {@code HEAD} refreshes the link (and blob) it finds when the link was last touched longer ago than
+         * this, so a client that checked a blob and then pushes its manifest is safe from collection. At most one
+         * write per link per interval; must be far below {@code gc.grace} (default 1 h).
+         */
+        @WithDefault("PT5M")
+        Duration touchInterval();
     }
 
     interface Lists {

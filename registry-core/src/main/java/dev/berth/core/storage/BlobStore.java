@@ -122,6 +122,16 @@ public interface BlobStore {
         return Optional.empty();
     }
 
+    /**
+     * Whether every upload of a digest commits to the same key ({@link #commitUpload} of the filesystem driver: one
+     * path per digest), so that an object garbage collection queued for deletion may have the key of a new upload of
+     * the same digest. The registry then deletes such queued objects itself before committing the upload (see
+     * docs/garbage-collection.md). False for drivers that give every upload its own key (S3).
+     */
+    default boolean keysSharedByUploads() {
+        return false;
+    }
+
     /** Deletes a blob; succeeds if it is gone already. */
     Future<Void> delete(StorageKey key);
 

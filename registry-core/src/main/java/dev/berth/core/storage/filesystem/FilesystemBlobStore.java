@@ -74,6 +74,12 @@ public class FilesystemBlobStore implements BlobStore {
         return "filesystem";
     }
 
+    /** One path per digest: every upload of a digest commits to the same file. */
+    @Override
+    public boolean keysSharedByUploads() {
+        return true;
+    }
+
     public Path root() {
         return root;
     }
