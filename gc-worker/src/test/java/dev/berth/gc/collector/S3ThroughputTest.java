@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 @TestProfile(S3ThroughputTest.Profile.class)
 class S3ThroughputTest {
     private static final Logger LOG = Logger.getLogger(S3ThroughputTest.class);
-    static final int BLOBS = Integer.getInteger("gc.throughput.blobs", 3000);
+    static final int BLOBS = Integer.getInteger("berthGcThroughputBlobs", 3000);
 
     public static class Profile implements QuarkusTestProfile {
         @Override
