@@ -6,6 +6,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -134,6 +136,24 @@ public interface BlobStore {
 
     /** Deletes a blob; succeeds if it is gone already. */
     Future<Void> delete(StorageKey key);
+
+    /**
+     * Deletes many blobs (garbage collection), in as few requests as the backend allows; a key that is gone already
+     * counts as deleted. Fails only when nothing could be asked of the backend; otherwise succeeds with the paths of
+     * the keys that could not be deleted (empty: all gone), the reason of each logged by the driver. This default
+     * deletes one key at a time.
+     */
+    default Future<List<String>> deleteAll(List<StorageKey> keys) {
+        List<String> failed = new ArrayList<>();
+        Future<Void> chain = Future.succeededFuture();
+        for (StorageKey key : keys) {
+            chain = chain.compose(v -> delete(key).otherwise(err -> {
+                failed.add(key.path());
+                return null;
+            }));
+        }
+        return chain.map(v -> List.copyOf(failed));
+    }
 
     /** Whether the store can take writes now, with a reason when it cannot (for readiness checks). */
     Future<StorageHealth> health();

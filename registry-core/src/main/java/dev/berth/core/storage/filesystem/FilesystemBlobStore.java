@@ -49,6 +49,9 @@ public class FilesystemBlobStore implements BlobStore {
     static final long WRITE_SYNC_BYTES = 16L << 20;
     /** Appended to the name of a file while an orphan deletion decides about it. */
     static final String TRASH_SUFFIX = ".gc-deleting";
+    /** Worker threads one {@link #deleteAll} keeps busy (deletions are small metadata writes). */
+    static final int DELETE_THREADS = 4;
+    private static final System.Logger LOG = System.getLogger(FilesystemBlobStore.class.getName());
 
     private final Vertx vertx;
     private final Path root;
@@ -382,19 +385,60 @@ public class FilesystemBlobStore implements BlobStore {
 
     @Override
     public Future<Void> delete(StorageKey key) {
-        Path file = resolve(key);
         return blocking(() -> {
-            Files.deleteIfExists(file);
-            Path dir = file.getParent();
-            if (dir.startsWith(root.resolve("blobs")) && !dir.equals(root.resolve("blobs")) && Files.isDirectory(dir)) {
-                try (Stream<Path> entries = Files.list(dir)) {
-                    if (entries.findAny().isEmpty()) {
-                        Files.deleteIfExists(dir);
-                    }
-                }
-            }
+            deleteFile(key);
             return null;
         }, "cannot delete " + key);
+    }
+
+    /**
+     * A loop over the keys on a few worker threads at once ({@value #DELETE_THREADS}), each key one file and its
+     * emptied folder.
+     */
+    @Override
+    public Future<List<String>> deleteAll(List<StorageKey> keys) {
+        if (keys.isEmpty()) {
+            return Future.succeededFuture(List.of());
+        }
+        int slices = Math.min(DELETE_THREADS, keys.size());
+        int per = (keys.size() + slices - 1) / slices;
+        List<Future<List<String>>> parts = new ArrayList<>();
+        for (int from = 0; from < keys.size(); from += per) {
+            List<StorageKey> slice = keys.subList(from, Math.min(keys.size(), from + per));
+            parts.add(vertx.executeBlocking(() -> {
+                List<String> failed = new ArrayList<>();
+                for (StorageKey key : slice) {
+                    try {
+                        deleteFile(key);
+                    } catch (IOException | RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1}", key, e.toString());
+                        failed.add(key.path());
+                    }
+                }
+                return failed;
+            }, false));
+        }
+        return Future.all(parts).map(all -> {
+            List<String> failed = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++) {
+                failed.addAll(all.<List<String>>resultAt(i));
+            }
+            return List.copyOf(failed);
+        });
+    }
+
+    /** Deletes the file of {@code key} (gone already is fine) and its folder under {@code blobs/} when emptied. */
+    private void deleteFile(StorageKey key) throws IOException {
+        Path file = resolve(key);
+        Files.deleteIfExists(file);
+        Path dir = file.getParent();
+        if (dir.startsWith(root.resolve("blobs")) && !dir.equals(root.resolve("blobs")) && Files.isDirectory(dir)) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isEmpty()) {
+                    Files.deleteIfExists(dir);
+                }
+            }
+        }
     }
 
     @Override

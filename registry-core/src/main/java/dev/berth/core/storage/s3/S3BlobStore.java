@@ -41,11 +41,14 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateBucketConfiguration;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
@@ -80,6 +83,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     static final long MAX_OBJECT_PUT = 5L << 30;
     /** Upload requests smaller than this are sent without waiting for S3's {@code 100 Continue}. */
     static final long EXPECT_CONTINUE_BYTES = 1L << 20;
+    /** Keys per {@code DeleteObjects} request: S3's maximum. */
+    static final int DELETE_BATCH = 1000;
 
     private final Vertx vertx;
     private final S3Settings settings;
@@ -613,6 +618,41 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public Future<Void> delete(StorageKey key) {
         return deleteKey(key.path());
+    }
+
+    /**
+     * {@code DeleteObjects} in quiet mode (the answer lists only failures), {@value #DELETE_BATCH} keys per request
+     * (S3's limit), the requests one after the other. A request that fails as a whole fails the call.
+     */
+    @Override
+    public Future<List<String>> deleteAll(List<StorageKey> keys) {
+        List<String> failed = new ArrayList<>();
+        Future<Void> chain = Future.succeededFuture();
+        for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
+            List<StorageKey> batch = keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH));
+            chain = chain.compose(v -> deleteBatch(batch, failed));
+        }
+        return chain.map(v -> List.copyOf(failed));
+    }
+
+    private Future<Void> deleteBatch(List<StorageKey> batch, List<String> failed) {
+        List<ObjectIdentifier> objects = new ArrayList<>(batch.size());
+        for (StorageKey key : batch) {
+            objects.add(ObjectIdentifier.builder().key(key.path()).build());
+        }
+        return call("cannot delete " + batch.size() + " objects", () -> s3.deleteObjects(b -> b.bucket(bucket())
+                .delete(d -> d.objects(objects).quiet(true))))
+                .map((DeleteObjectsResponse r) -> {
+                    for (S3Error error : r.errors()) {
+                        // a key that is gone already is deleted (S3 itself never reports it; some servers do)
+                        if (!"NoSuchKey".equals(error.code())) {
+                            LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1} {2}", error.key(),
+                                    error.code(), error.message());
+                            failed.add(error.key());
+                        }
+                    }
+                    return null;
+                });
     }
 
     private Future<Void> deleteKey(String key) {

@@ -467,6 +467,41 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
                 .isInstanceOf(IllegalArgumentException.class);
     }
 
+    /** More keys than one DeleteObjects takes: split into requests of at most 1000 keys, every key deleted. */
+    @Test
+    void deleteAllSendsBatchesOfAtMostAThousandKeys() throws Exception {
+        String prefix = "blobs/batch-" + UUID.randomUUID().toString().substring(0, 8) + "/";
+        List<StorageKey> keys = new java.util.ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<?>> puts = new java.util.ArrayList<>();
+        for (int i = 0; i < 2005; i++) {
+            String key = prefix + i + "/data";
+            keys.add(new StorageKey(key));
+            puts.add(raw.putObject(b -> b.bucket(bucket).key(key), AsyncRequestBody.fromBytes(new byte[] {1})));
+            if (puts.size() == 64) {
+                java.util.concurrent.CompletableFuture.allOf(puts.toArray(new java.util.concurrent.CompletableFuture[0])).join();
+                puts.clear();
+            }
+        }
+        java.util.concurrent.CompletableFuture.allOf(puts.toArray(new java.util.concurrent.CompletableFuture[0])).join();
+        RequestCounter counter = new RequestCounter();
+        S3BlobStore store = track(new S3BlobStore(vertx, settings(bucket, true), List.of(counter)));
+
+        assertThat(await(() -> store.deleteAll(keys))).isEmpty();
+        assertThat(counter.calls.get("DeleteObjects").get()).isEqualTo(3);
+        assertThat(counter.total()).isEqualTo(3);
+        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix(prefix)).join().contents()).isEmpty();
+    }
+
+    /** A DeleteObjects that fails as a whole (storage unreachable) fails the call: the caller keeps its rows. */
+    @Test
+    void deleteAllFailsWhenTheRequestFails() {
+        S3Settings s = settings(bucket, false);
+        S3BlobStore down = track(new S3BlobStore(vertx, new S3Settings(URI.create("http://127.0.0.1:1"), s.region(),
+                s.bucket(), s.accessKey(), s.secretKey(), true, s.partSize(), false, null)));
+        assertThatThrownBy(() -> await(() -> down.deleteAll(List.of(new StorageKey("blobs/x/data")))))
+                .hasCauseInstanceOf(StorageException.class);
+    }
+
     @Test
     void redirectUrlIsAWorkingPresignedGet() throws Exception {
         S3BlobStore store = s3Store();
