@@ -28,7 +28,7 @@ public class BacklogGauge {
         this.metrics = metrics;
     }
 
-    @Scheduled(every = "10s", delay = 1, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "10s", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> refresh() {
         return pool.query(COUNT).execute().map(rows -> rows.iterator().next()).invoke(this::set)
                 .onFailure().invoke(e -> LOG.debugf("backlog not counted: %s", e.getMessage()))

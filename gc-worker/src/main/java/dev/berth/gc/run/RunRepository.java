@@ -226,7 +226,8 @@ public class RunRepository {
 
     /** Keeps the worker's participations alive. Non-blocking: called from a timer while the worker is busy. */
     public Uni<Integer> heartbeat(String worker) {
-        return pool.preparedQuery("update run_worker set heartbeat_at = now() where worker = $1 and finished_at is null")
+        return pool.preparedQuery("update run_worker set heartbeat_at = now() where worker = $1 and finished_at is null "
+                + "and run_id in (select id from run where state = 'running')")
                 .execute(Tuple.of(worker)).map(RowSet::rowCount);
     }
 

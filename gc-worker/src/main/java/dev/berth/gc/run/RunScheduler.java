@@ -28,7 +28,7 @@ public class RunScheduler {
         this.collectors = collectors;
     }
 
-    @Scheduled(every = "10s", delay = 5, concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "10s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> tick() {
         if (!config.schedule().enabled()) {
             return Uni.createFrom().voidItem();

@@ -228,6 +228,13 @@ class RunsTest {
     }
 
     @Test
+    void openApiDescribesTheRuns() {
+        given().get("/q/openapi?format=json").then().statusCode(200)
+                .body("paths.'/api/v1/gc/runs'.post.responses.'409'.description", containsString("active"))
+                .body("paths.'/api/v1/gc/runs/{id}'.get.responses.'404'", notNullValue());
+    }
+
+    @Test
     void readiness() {
         given().get("/q/health/ready").then().statusCode(200).body("status", equalTo("UP"))
                 .body("checks.name", org.hamcrest.Matchers.hasItems("database", "storage"));
