@@ -149,6 +149,10 @@ public class WorkerLoop {
                     runStep(run, collector);
                 }
             }
+            if (stopping) {
+                leave(run.id());
+                return;
+            }
             boolean finishedBefore = participation == RunRepository.Participation.FINISHED;
             Boolean rejoined = takeOver(run, finishedBefore);
             if (rejoined == null) {

@@ -18,6 +18,7 @@ import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 import java.time.Duration;
@@ -190,6 +191,26 @@ class RunsTest {
         JsonPath run = awaitState(id, "completed");
         assertThat(TestCollectors.Single.runs.get()).isEqualTo(1);
         assertThat(run.getList("workers.name")).containsExactly("ghost", "w1");
+    }
+
+    @Test
+    void aStoppingWorkerHandsBackItsStep() {
+        TestCollectors.Single.hold = true;
+        WorkerLoop w1 = startLoop("w1");
+        String id = start("{\"collectors\": [\"test-single\"]}");
+        await(() -> TestCollectors.Single.entered.get() == 1, "w1 runs test-single");
+        w1.stop(Duration.ofSeconds(10));
+        // not done, handed back at once (not only after the lease)
+        Row step = pool.preparedQuery("select s.worker, s.finished_at, w.finished_at as left_at from gc.run_step s "
+                + "join gc.run_worker w on w.run_id = s.run_id where s.run_id = $1").execute(Tuple.of(UUID.fromString(id)))
+                .await().atMost(WAIT).iterator().next();
+        assertThat(step.getString("worker")).isNull();
+        assertThat(step.getValue("finished_at")).isNull();
+        assertThat(step.getValue("left_at")).isNotNull();
+        TestCollectors.Single.hold = false;
+        startLoop("w2");
+        awaitState(id, "completed");
+        assertThat(TestCollectors.Single.runs.get()).isEqualTo(1);
     }
 
     @Test

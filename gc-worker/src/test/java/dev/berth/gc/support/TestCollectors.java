@@ -16,6 +16,8 @@ public final class TestCollectors {
         Shared.threads.clear();
         Shared.participants.set(1);
         Single.runs.set(0);
+        Single.entered.set(0);
+        Single.hold = false;
         Failing.fail = true;
     }
 
@@ -47,10 +49,12 @@ public final class TestCollectors {
         }
     }
 
-    /** SINGLE: counts its runs and reports 1 object of 100 bytes. */
+    /** SINGLE: counts its runs and reports 1 object of 100 bytes; while {@link #hold}, waits until told to stop. */
     @ApplicationScoped
     public static class Single implements Collector {
         public static final AtomicInteger runs = new AtomicInteger();
+        public static final AtomicInteger entered = new AtomicInteger();
+        public static volatile boolean hold;
 
         @Override
         public String name() {
@@ -63,7 +67,14 @@ public final class TestCollectors {
         }
 
         @Override
-        public void collect(RunScope scope) {
+        public void collect(RunScope scope) throws InterruptedException {
+            entered.incrementAndGet();
+            while (hold) {
+                if (scope.stopping()) {
+                    return;
+                }
+                Thread.sleep(20);
+            }
             runs.incrementAndGet();
             scope.report(name(), 1, 100);
             scope.progress(name(), "done");
