@@ -333,7 +333,8 @@ public class RunRepository {
                 error = text.toString();
             }
             String state = error == null ? Run.COMPLETED : Run.FAILED;
-            Row ended = connection.preparedQuery("update run set state = $2, finished_at = now(), error = $3 "
+            // the clock, not now(): the transaction may have started before the last worker finished
+            Row ended = connection.preparedQuery("update run set state = $2, finished_at = clock_timestamp(), error = $3 "
                     + "where id = $1 returning (extract(epoch from finished_at - created_at) * 1000)::bigint as millis")
                     .execute(Tuple.of(runId, state, error)).await().atMost(TIMEOUT).iterator().next();
             Map<String, Run.Result> results = new LinkedHashMap<>();

@@ -48,15 +48,17 @@ public class RunService {
         boolean dryRun = request != null && Boolean.TRUE.equals(request.dryRun());
         RunRepository.NewRun run = new RunRepository.NewRun(UUID.randomUUID(), dryRun, Collectors.ordered(names),
                 Trigger.API, requestedBy);
-        return runs.create(run, null).chain(created -> {
-            if (created.created() == null) {
-                // a run that ended between the insert and the look is gone: asking again will do
-                String active = created.active() == null ? "(just ended)" : created.active().toString();
-                return Uni.createFrom().failure(GcException.runActive(active));
-            }
-            announce(run);
-            return get(run.id());
-        });
+        // the active run can end between the refused insert and the look for it: then the second try starts one
+        return runs.create(run, null)
+                .chain(created -> created.created() == null && created.active() == null ? runs.create(run, null)
+                        : Uni.createFrom().item(created))
+                .chain(created -> {
+                    if (created.created() == null) {
+                        return Uni.createFrom().failure(GcException.runActive(String.valueOf(created.active())));
+                    }
+                    announce(run);
+                    return get(run.id());
+                });
     }
 
     /**
