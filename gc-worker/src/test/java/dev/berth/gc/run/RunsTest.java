@@ -249,6 +249,25 @@ class RunsTest {
     }
 
     @Test
+    void backlogCountsRowsDue() {
+        pool.query("insert into registry.gc_pending_object (storage_key, digest, size) "
+                + "values ('backlog-test/data', 'sha256:backlog-test', 1)").execute().await().atMost(WAIT);
+        try {
+            // refreshed every 10 s
+            await(() -> backlog("objects") >= 1, "the pending object counted");
+        } finally {
+            pool.query("delete from registry.gc_pending_object where storage_key = 'backlog-test/data'").execute()
+                    .await().atMost(WAIT);
+        }
+    }
+
+    private static double backlog(String queue) {
+        String prefix = "berth_gc_backlog{queue=\"" + queue + "\"} ";
+        return given().get("/q/metrics").asString().lines().filter(l -> l.startsWith(prefix))
+                .mapToDouble(l -> Double.parseDouble(l.substring(prefix.length()))).findFirst().orElse(-1);
+    }
+
+    @Test
     void openApiDescribesTheRuns() {
         given().get("/q/openapi?format=json").then().statusCode(200)
                 .body("paths.'/api/v1/gc/runs'.post.responses.'409'.description", containsString("active"))
