@@ -30,6 +30,13 @@ public interface GcConfig {
     /** A name for this worker in runs and logs; default: host name and process id. */
     Optional<String> workerName();
 
+    /**
+     * Whether this process takes part in runs (runs collectors). false: it serves the API and schedules runs only,
+     * and other workers do the work.
+     */
+    @WithDefault("true")
+    boolean workerEnabled();
+
     /** How often a worker looks for runs to take part in (runs started elsewhere wake it at once over the bus). */
     @WithDefault("PT1S")
     Duration pollInterval();
