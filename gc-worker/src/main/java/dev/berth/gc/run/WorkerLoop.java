@@ -199,7 +199,8 @@ public class WorkerLoop {
             LOG.debugf("gc worker %s: no collector %s here", this.name, name);
             return;
         }
-        boolean single = collector.mode() == Collector.Mode.SINGLE;
+        // a dry run locks nothing, so workers cannot split a SHARED queue: each would count all of it. One does.
+        boolean single = collector.mode() == Collector.Mode.SINGLE || run.dryRun();
         if (single) {
             if (!runs.claim(run.id(), name, this.name, lease)) {
                 return;

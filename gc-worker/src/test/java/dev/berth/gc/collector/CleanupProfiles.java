@@ -34,8 +34,9 @@ public final class CleanupProfiles {
 
         @Override
         public Map<String, String> getConfigOverrides() {
+            // S3's smallest part (5 MiB), so that the tests' 6 MiB chunks start multipart uploads
             return Map.of("gc.grace", "PT3S", "gc.uploads.max-age", "PT6S", "gc.orphans.page-size", "3",
-                    "gc.batch-size", "3");
+                    "gc.batch-size", "3", "registry.storage.s3.part-size", "5242880");
         }
 
         @Override
