@@ -148,14 +148,6 @@ final class GcInvariants {
         return value[0];
     }
 
-    void execute(String sql) {
-        try (Connection connection = database.getConnection(); Statement statement = connection.createStatement()) {
-            statement.execute(sql);
-        } catch (SQLException e) {
-            throw new AssertionError(sql + ": " + e, e);
-        }
-    }
-
     interface RowHandler {
         void row(ResultSet rows) throws SQLException;
     }
