@@ -116,8 +116,17 @@ final class GcInvariants {
      * the objects under {@code blobs/} exactly the blob rows' keys, nothing under {@code uploads/} without a session.
      */
     void assertNothingUnreferenced() throws Exception {
-        assertThat(unreferencedBlobs()).as("blob rows without a link or a reference").isZero();
-        assertThat(unusedLinks()).as("links that no manifest of their repository references").isZero();
+        assertThat(unreferencedBlobs()).as("blob rows without a link or a reference, e.g. %s", sample(
+                "select b.digest || ' touched ' || b.last_touched_at || ' candidate ' || coalesce(c.not_before::text, "
+                + "'none') from registry.blob b left join registry.gc_blob_candidate c on c.digest = b.digest where not "
+                + "exists (select 1 from registry.repository_blob l where l.digest = b.digest) and not exists (select 1 "
+                + "from registry.manifest_reference r where r.digest = b.digest) limit 5")).isZero();
+        assertThat(unusedLinks()).as("links that no manifest of their repository references, e.g. %s", sample(
+                "select l.repository_id || ' ' || l.digest || ' touched ' || l.last_touched_at || ' candidate ' || "
+                + "coalesce(c.not_before::text, 'none') from registry.repository_blob l left join "
+                + "registry.gc_link_candidate c on c.repository_id = l.repository_id and c.digest = l.digest where not "
+                + "exists (select 1 from registry.manifest m join registry.manifest_reference r on r.manifest_id = m.id "
+                + "where m.repository_id = l.repository_id and r.digest = l.digest) limit 5")).isZero();
         assertThat(pendingObjects()).as("pending object deletions").isZero();
         Set<String> keys = new TreeSet<>();
         query("select storage_key from registry.blob", rows -> keys.add(rows.getString(1)));
@@ -140,6 +149,13 @@ final class GcInvariants {
             }
         }
         assertThat(strayUploads).as("upload objects in %s without a session", storage).isEmpty();
+    }
+
+    /** The first column of the rows, for a failure message. */
+    private List<String> sample(String sql) {
+        List<String> rows = new ArrayList<>();
+        query(sql, row -> rows.add(row.getString(1)));
+        return rows;
     }
 
     long count(String sql) {

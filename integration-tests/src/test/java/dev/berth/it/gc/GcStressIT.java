@@ -172,6 +172,7 @@ class GcStressIT {
 
             long verifiedAfterLoad = verifyAll(calls, clients);
             long inGrace = invariants.assertEveryObjectNamedOrInGrace(GRACE, Duration.ofSeconds(5));
+            System.out.printf("[berth-it] gc stress %s, after the load: %s%n", driver, describe(counts));
 
             // the grace period of the last touches elapses; then full runs until nothing unreferenced remains
             GcRuns.pause(GRACE.plusSeconds(1).toMillis());
@@ -201,18 +202,11 @@ class GcStressIT {
             StringBuilder perCollector = new StringBuilder();
             totals.forEach((name, values) -> perCollector.append(' ').append(name).append('=').append(values[0])
                     .append(values[1] == 0 ? "" : " (" + values[1] + " errors)"));
-            System.out.printf("[berth-it] gc stress %s: %d clients for %d s: %d images pushed (%d pushes again after "
-                    + "MANIFEST_BLOB_UNKNOWN), %d re-tags, %d tags, %d manifests and %d repositories deleted, %d uploads "
-                    + "without a manifest; %d blob uploads (%d of shared blobs uploaded before: re-uploads), %d mounts, %d "
-                    + "HEAD hits; %d pulls verified during the load (%d blobs, digest-checked), %d images verified after "
-                    + "it and %d after the final run (%d); %d objects unnamed but in grace after the load; %d runs (%d "
-                    + "full); reclaimed per collector:%s; blob rows left %d; runs by state %s%n",
-                    driver, threads, seconds, counts.pushed.get(), counts.retried.get(), counts.retagged.get(),
-                    counts.tagsDeleted.get(), counts.manifestsDeleted.get(), counts.repositoriesDeleted.get(),
-                    counts.abandoned.get(), counts.uploads.get(), counts.reuploads.get(), counts.mounted.get(),
-                    counts.headHits.get(), counts.pulls.get(), counts.blobsVerified.get(), verifiedAfterLoad,
-                    verifiedAfterFinal, finalRuns == 1 ? "1 final run" : finalRuns + " final runs", inGrace,
-                    counts.runs.get(), counts.fullRuns.get(), perCollector, invariants.blobRows(), invariants.runs());
+            System.out.printf("[berth-it] gc stress %s: %d clients for %d s: %s; %d images verified after the load "
+                    + "and %d after %d final run(s); %d objects unnamed but in grace after the load; reclaimed per "
+                    + "collector (gc.run_result):%s; blob rows left %d; runs by state %s%n", driver, threads, seconds,
+                    describe(counts), verifiedAfterLoad, verifiedAfterFinal, finalRuns, inGrace, perCollector,
+                    invariants.blobRows(), invariants.runs());
             assertThat(counts.pushed.get()).as("images pushed").isPositive();
             assertThat(totals.getOrDefault("blobs", new long[2])[0]).as("blobs swept").isPositive();
             assertThat(totals.values().stream().mapToLong(v -> v[1]).sum()).as("collector errors %s", perCollector)
@@ -220,6 +214,17 @@ class GcStressIT {
         } finally {
             ManagedProcess.stopAll(worker, registry);
         }
+    }
+
+    private static String describe(Counts counts) {
+        return String.format("%d images pushed (%d pushes again after MANIFEST_BLOB_UNKNOWN), %d re-tags, %d tags, %d "
+                + "manifests and %d repositories deleted, %d uploads without a manifest; %d blob uploads (%d re-uploads "
+                + "of shared blobs), %d mounts, %d HEAD hits; %d pulls verified during the load (%d blobs, "
+                + "digest-checked); %d runs (%d full), their results %s", counts.pushed.get(), counts.retried.get(),
+                counts.retagged.get(), counts.tagsDeleted.get(), counts.manifestsDeleted.get(),
+                counts.repositoriesDeleted.get(), counts.abandoned.get(), counts.uploads.get(), counts.reuploads.get(),
+                counts.mounted.get(), counts.headHits.get(), counts.pulls.get(), counts.blobsVerified.get(),
+                counts.runs.get(), counts.fullRuns.get(), counts.collected);
     }
 
     /** Runs one after the other while the clients work: every fourth a full run, the others incremental. */
