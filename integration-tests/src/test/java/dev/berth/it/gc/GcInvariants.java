@@ -64,6 +64,24 @@ final class GcInvariants {
         return count("select count(*) from registry.blob");
     }
 
+    /**
+     * Waits (bounded) until no queued candidate waits for a later time: one still in grace waits until its grace ends,
+     * one whose row a push held locked is looked at again only after a while (gc-worker's Postponed.BUSY), so a run
+     * before then rightly keeps it.
+     */
+    void awaitCandidatesDue(Duration limit) {
+        long deadline = System.nanoTime() + limit.toNanos();
+        String sql = "select (select count(*) from registry.gc_link_candidate where not_before > now()) "
+                + "+ (select count(*) from registry.gc_blob_candidate where not_before > now())";
+        long waiting = count(sql);
+        while (waiting > 0) {
+            assertThat(System.nanoTime()).as("%d candidates still wait for a later time after %s", waiting, limit)
+                    .isLessThan(deadline);
+            GcRuns.pause(200);
+            waiting = count(sql);
+        }
+    }
+
     /** Per collector: objects and errors summed over every run in {@code gc.run_result}. */
     Map<String, long[]> totals() {
         Map<String, long[]> totals = new LinkedHashMap<>();

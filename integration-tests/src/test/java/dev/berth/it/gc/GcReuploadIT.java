@@ -183,6 +183,7 @@ class GcReuploadIT {
             }
             assertFilesIntact(storage, targets);
             GcRuns.pause(GRACE.plusSeconds(1).toMillis());
+            invariants.awaitCandidatesDue(GcStressIT.CANDIDATES_DUE);
             JsonNode last = runs.run(null, LIMIT);
             invariants.assertNothingUnreferenced();
             for (Image image : reuploaded) {

@@ -63,6 +63,8 @@ class GcStressIT {
     static final int DEFAULT_THREADS = 4;
     static final Duration GRACE = Duration.ofSeconds(2);
     private static final Duration RUN_LIMIT = Duration.ofMinutes(2);
+    /** Bound of the wait for postponed candidates: grace, gc-worker's 30 s for a candidate a push held locked, slack. */
+    static final Duration CANDIDATES_DUE = Duration.ofSeconds(60);
     private static final int POOL_SIZE = 24;
     private static final int MAX_PUSH_ATTEMPTS = 8;
 
@@ -174,12 +176,14 @@ class GcStressIT {
             long inGrace = invariants.assertEveryObjectNamedOrInGrace(GRACE, Duration.ofSeconds(5));
             System.out.printf("[berth-it] gc stress %s, after the load: %s%n", driver, describe(counts));
 
-            // the grace period of the last touches elapses; then full runs until nothing unreferenced remains
+            // the grace period of the last touches elapses, and postponed candidates come due; then full runs until
+            // nothing unreferenced remains
             GcRuns.pause(GRACE.plusSeconds(1).toMillis());
             AssertionError last = null;
             int finalRuns = 0;
             while (finalRuns < 3) {
                 finalRuns++;
+                invariants.awaitCandidatesDue(CANDIDATES_DUE);
                 JsonNode run = runs.run(null, RUN_LIMIT);
                 record(counts, run, true);
                 try {
