@@ -40,7 +40,9 @@ create table gc_pending_object (
 );
 create index gc_pending_object_digest on gc_pending_object (digest);
 
-create function gc_queue_unlinked_blobs() returns trigger language plpgsql as $$
+-- The triggers fire for every writer, also for sessions whose search_path does not name this schema (gc-worker's, an
+-- operator's psql): their functions keep the search_path of this migration (the registry's schema).
+create function gc_queue_unlinked_blobs() returns trigger language plpgsql set search_path from current as $$
 begin
     insert into gc_blob_candidate (digest) select digest from unlinked on conflict do nothing;
     return null;
@@ -48,7 +50,7 @@ end $$;
 create trigger repository_blob_unlinked after delete on repository_blob
     referencing old table as unlinked for each statement execute function gc_queue_unlinked_blobs();
 
-create function gc_queue_new_links() returns trigger language plpgsql as $$
+create function gc_queue_new_links() returns trigger language plpgsql set search_path from current as $$
 begin
     insert into gc_link_candidate (repository_id, digest) select repository_id, digest from linked
         on conflict do nothing;
@@ -58,7 +60,7 @@ create trigger repository_blob_linked after insert on repository_blob
     referencing new table as linked for each statement execute function gc_queue_new_links();
 
 -- Before the row goes: its references are still there (a cascade deletes them after).
-create function gc_queue_manifest_blobs() returns trigger language plpgsql as $$
+create function gc_queue_manifest_blobs() returns trigger language plpgsql set search_path from current as $$
 begin
     insert into gc_link_candidate (repository_id, digest)
         select old.repository_id, r.digest from manifest_reference r

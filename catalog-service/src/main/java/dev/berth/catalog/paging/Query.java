@@ -1,7 +1,7 @@
 package dev.berth.catalog.paging;
 
 import dev.berth.catalog.visibility.Caller;
-import dev.berth.catalog.visibility.GlobPatterns;
+import dev.berth.core.name.GlobPatterns;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;

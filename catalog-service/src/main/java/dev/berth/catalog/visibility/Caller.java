@@ -1,5 +1,6 @@
 package dev.berth.catalog.visibility;
 
+import dev.berth.core.name.GlobPatterns;
 import java.util.List;
 
 /**

@@ -30,6 +30,13 @@ public interface GcConfig {
     /** A name for this worker in runs and logs; default: host name and process id. */
     Optional<String> workerName();
 
+    /**
+     * Whether this process takes part in runs (runs collectors). false: it serves the API and schedules runs only,
+     * and other workers do the work.
+     */
+    @WithDefault("true")
+    boolean workerEnabled();
+
     /** How often a worker looks for runs to take part in (runs started elsewhere wake it at once over the bus). */
     @WithDefault("PT1S")
     Duration pollInterval();
@@ -79,34 +86,45 @@ public interface GcConfig {
 
     interface Untagged {
         /**
-         * Repository patterns (globs: {@code *} within a path segment, {@code **} across) whose untagged manifests
-         * are collected; none by default (opt-in).
+         * Repository patterns (globs: {@code *} within a path segment, {@code **} across, whole names: {@code team-a/**}
+         * matches {@code team-a/app}, not {@code team-a}) whose untagged manifests are collected; none by default
+         * (opt-in). A manifest stays while a tagged or kept index lists it, while a kept referrer (a tagged signature,
+         * say) names it as subject, and its referrers stay with it.
          */
         Optional<List<String>> repositories();
 
-        /** Untagged manifests younger than this are kept. */
+        /** Untagged manifests pushed less than this long ago (manifest.created_at) are kept. */
         @WithDefault("P7D")
         Duration olderThan();
     }
 
+    /**
+     * A retention policy. Candidate tags are those matching {@code include} and not {@code exclude}; a candidate is
+     * deleted when it is not among the newest {@code keep-last} candidates (by the time it was last pushed or moved)
+     * and was pushed longer than {@code older-than} ago: with both set, both must hold; at least one must be set (a
+     * policy with neither is reported as an error and skipped). Manifests left without a tag are deleted with their
+     * untagged children and referrers, unless still kept (another tag, a kept index, a tagged referrer).
+     */
     interface Retention {
-        /** Repository patterns the policy applies to (globs as for untagged). */
+        /** Repository patterns the policy applies to (globs as for untagged). Required. */
         List<String> repositories();
 
-        /** Keep the newest N tags by push time (none: no count limit). */
+        /** Keep the newest N candidate tags (none: no count limit). Protected tags do not count. */
         Optional<Integer> keepLast();
 
-        /** Delete tags pushed longer ago than this (none: no age limit). */
+        /** Delete candidate tags pushed longer ago than this (none: no age limit). */
         Optional<Duration> olderThan();
 
         /** Tag patterns (regular expressions, whole name) the policy may delete; default every tag. */
         Optional<List<String>> include();
 
         /**
-         * Tag patterns never deleted; default {@code latest} and semantic-version releases
-         * ({@code v1.2.3}, {@code 1.2.3}; not pre-releases).
+         * Tag patterns (regular expressions, whole name) never deleted; default {@code latest} and semantic-version
+         * releases ({@code v1.2.3}, {@code 1.2.3}; not pre-releases). Setting it replaces the default: list those
+         * again to keep them protected. Write a literal dot as {@code [.]} (the list syntax takes backslashes as
+         * escapes).
          */
-        @WithDefault("latest,v?[0-9]+\\.[0-9]+\\.[0-9]+")
+        @WithDefault("latest,v?[0-9]+[.][0-9]+[.][0-9]+")
         List<String> exclude();
     }
 

@@ -1,11 +1,13 @@
 package dev.berth.registry.blob;
 
+import dev.berth.core.storage.DigestKeyLock;
 import dev.berth.registry.sql.SqlRows;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -15,13 +17,34 @@ import java.util.UUID;
 @ApplicationScoped
 public class BlobRepository {
 
-    /** The blob if it is linked in the repository named {@code repository}, else {@code null}. */
-    public Uni<Blob> findLinked(SqlClient sql, String repository, String digest) {
-        return sql.preparedQuery("select b.digest, b.size, b.storage_key from blob b "
+    /**
+     * The blob if it is linked in the repository named {@code repository}, else {@code null}; with whether its link
+     * was last touched longer than {@code touchIntervalMillis} ago (see {@link #touch}).
+     */
+    public Uni<Linked> findLinked(SqlClient sql, String repository, String digest, long touchIntervalMillis) {
+        return sql.preparedQuery("select b.digest, b.size, b.storage_key, l.id, "
+                + "l.last_touched_at < now() - $3::int8 * interval '1 millisecond' from blob b "
                 + "join repository_blob l on l.digest = b.digest join repository r on r.id = l.repository_id "
                 + "where b.digest = $1 and r.name = $2")
-                .execute(Tuple.of(digest, repository))
-                .map(rows -> SqlRows.firstOrNull(rows, BlobRepository::blob));
+                .execute(Tuple.of(digest, repository, touchIntervalMillis))
+                .map(rows -> SqlRows.firstOrNull(rows, row -> new Linked(blob(row), row.getLong(3), row.getBoolean(4))));
+    }
+
+    /** A blob as linked in a repository: the link's id, and whether the link is due for a {@link #touch}. */
+    public record Linked(Blob blob, long linkId, boolean touchDue) {
+    }
+
+    /**
+     * Marks the link and its blob as used now, so garbage collection keeps them for its grace period (a client
+     * that found the blob by {@code HEAD} pushes a manifest naming it next). The blob row first, then the link
+     * (the update of the link needs the blob's row from {@code b}): the order in which a manifest push locks
+     * them, so the two never deadlock.
+     */
+    public Uni<Void> touch(SqlClient sql, String digest, long linkId) {
+        return sql.preparedQuery("with b as (update blob set last_touched_at = now() where digest = $1 returning digest) "
+                + "update repository_blob l set last_touched_at = now() from b where l.id = $2 and l.digest = b.digest")
+                .execute(Tuple.of(digest, linkId))
+                .replaceWithVoid();
     }
 
     /**
@@ -53,14 +76,17 @@ public class BlobRepository {
     /**
      * Links blob {@code digest} into repository {@code target} if it is linked in {@code from} (or, with
      * {@code from} null, stored at all), creating the target repository when missing: one statement (its events are
-     * appended by the caller in the same transaction).
+     * appended by the caller in the same transaction). A link that exists already is touched
+     * ({@code last_touched_at}): the client mounts because it is about to push a manifest naming the blob.
      *
      * <p>{@code available && !linked} means another replica created the target repository after this
      * statement's snapshot was taken (its insert found the row, its select could not see it): run it again; it
      * changed nothing. The blob row is not touched: the link keeps it from garbage collection, and a touch would
-     * make concurrent mounts of one blob (a base image's layers) queue on its row lock.
+     * make concurrent mounts of one blob (a base image's layers) queue on its row lock. A blob row that garbage
+     * collection deleted after this statement's snapshot fails the link's foreign key (23503): nothing to mount.
      */
     public Uni<Mount> mount(SqlClient sql, String target, String digest, String from) {
+        // xmax = 0: the link row was inserted by this statement, not an existing one updated (touched)
         return sql.preparedQuery("with source as (select b.digest, b.size from blob b where b.digest = $2 "
                 + "and ($3::text is null or exists (select 1 from repository_blob l join repository r "
                 + "on r.id = l.repository_id where l.digest = b.digest and r.name = $3))), "
@@ -69,9 +95,10 @@ public class BlobRepository {
                 + "where not exists (select 1 from existing) on conflict (name) do nothing returning id), "
                 + "target as (select id from existing union all select id from created), "
                 + "linked as (insert into repository_blob (repository_id, digest) select t.id, s.digest "
-                + "from target t, source s on conflict (repository_id, digest) do nothing returning 1) "
+                + "from target t, source s on conflict (repository_id, digest) do update set last_touched_at = now() "
+                + "returning xmax = 0 as inserted) "
                 + "select (select size from source), exists (select 1 from target), exists (select 1 from created), "
-                + "exists (select 1 from linked)")
+                + "exists (select 1 from linked where inserted)")
                 .execute(Tuple.of(target, digest, from))
                 .map(rows -> {
                     Row row = rows.iterator().next();
@@ -79,6 +106,34 @@ public class BlobRepository {
                     return new Mount(size != null, row.getBoolean(1), row.getBoolean(2), row.getBoolean(3),
                             size == null ? 0 : size);
                 });
+    }
+
+    /**
+     * Locks the digest's key, and its blob's row if there is one, until the transaction ends: taken by an upload
+     * commit before its object takes the blob's place in storage (on a store whose uploads of a digest share one
+     * key). A garbage collection deleting the row is waited for (after it, the row is gone and its object is in
+     * {@code gc_pending_object}); one that comes later skips the locked row. The row lock is the one
+     * {@link #recordUpload} takes anyway: a weaker one ({@code FOR SHARE}) would make two concurrent uploads of one
+     * digest deadlock when each then updates the row. The advisory lock ({@link DigestKeyLock}) covers the digest
+     * when it has no row: a collector that deletes a storage object no row names (an orphan) takes it too and
+     * re-checks under it, so it cannot delete the object of an upload committing meanwhile.
+     */
+    public Uni<Void> lockForUpload(SqlClient sql, String digest) {
+        Tuple params = Tuple.of(digest);
+        return Uni.combine().all().unis(
+                sql.preparedQuery(DigestKeyLock.SQL).execute(params),
+                sql.preparedQuery("select 1 from blob where digest = $1 for no key update").execute(params))
+                .discardItems();
+    }
+
+    /**
+     * Takes over the deletion of the digest's storage objects that garbage collection queued: removes their
+     * {@code gc_pending_object} rows (until the transaction ends; a collector deleting one of them is waited for)
+     * and returns their keys, for the caller to delete before it commits.
+     */
+    public Uni<List<String>> claimPendingObjects(SqlClient sql, String digest) {
+        return sql.preparedQuery("delete from gc_pending_object where digest = $1 returning storage_key")
+                .execute(Tuple.of(digest)).map(SqlRows::strings);
     }
 
     /** Removes the blob's link from the repository named {@code repository}; its size, or null when there was none. */

@@ -34,7 +34,8 @@ public class BlobResource {
     }
 
     public Uni<Void> get(RoutingContext ctx, RepositoryName name, Digest digest, boolean head) {
-        return blobs.find(name, digest).chain(blob -> serve(ctx, blob, head));
+        // a HEAD may let the client skip the upload: it counts as a use of the blob (garbage collection)
+        return (head ? blobs.check(name, digest) : blobs.find(name, digest)).chain(blob -> serve(ctx, blob, head));
     }
 
     private Uni<Void> serve(RoutingContext ctx, Blob blob, boolean head) {

@@ -1,9 +1,8 @@
 package dev.berth.registry.config;
 
+import dev.berth.core.storage.StorageMapping;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
-import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -11,7 +10,8 @@ import java.util.Optional;
 @ConfigMapping(prefix = "registry")
 public interface RegistryConfig {
 
-    Storage storage();
+    /** {@code registry.storage.*}, shared with gc-worker (registry-core's StorageMapping). */
+    StorageMapping storage();
 
     Manifests manifests();
 
@@ -21,64 +21,7 @@ public interface RegistryConfig {
 
     Uploads uploads();
 
-    interface Storage {
-        /** {@code filesystem} (embedded default) or {@code s3} (any S3-compatible server). */
-        @WithDefault("filesystem")
-        String type();
-
-        /**
-         * Answer a blob {@code GET} without {@code Range} with {@code 307} to a pre-signed URL of the object,
-         * when the driver has one ({@code s3}), so that clients fetch the bytes from storage directly.
-         */
-        @WithDefault("false")
-        boolean redirect();
-
-        Filesystem filesystem();
-
-        S3 s3();
-
-        interface Filesystem {
-            /** Folder holding {@code blobs/} and {@code uploads/}. */
-            @WithDefault("data/storage")
-            Path root();
-
-            /** Below this much free space the readiness check fails (bytes). */
-            @WithDefault("268435456")
-            long minFreeBytes();
-        }
-
-        interface S3 {
-            /** URL of the S3 API, such as {@code http://minio:9000}; unset for AWS's endpoint of the region. */
-            Optional<URI> endpoint();
-
-            /** Signing region (and the bucket's region when it is created). */
-            @WithDefault("us-east-1")
-            String region();
-
-            /** The bucket holding blobs and upload tails; required with {@code type=s3}. */
-            Optional<String> bucket();
-
-            /** Static credentials; unset (with the secret key) for the AWS SDK's default credential chain. */
-            Optional<String> accessKey();
-
-            Optional<String> secretKey();
-
-            /** Path-style URLs ({@code http://host/bucket/key}), which most S3-compatible servers need. */
-            @WithDefault("true")
-            boolean pathStyle();
-
-            /**
-             * Size of every multipart part but the last (bytes, at least 5 MiB): the most one upload request
-             * holds in memory; a blob has at most 10000 parts.
-             */
-            @WithDefault("8388608")
-            long partSize();
-
-            /** Create the bucket on first use when it does not exist. */
-            @WithDefault("false")
-            boolean createBucket();
-        }
-    }
+    Gc gc();
 
     interface Manifests {
         /** Largest manifest body accepted (bytes); larger bodies get 413 MANIFEST_INVALID. */
@@ -94,6 +37,17 @@ public interface RegistryConfig {
          */
         @WithDefault("5s")
         Duration commitLockWait();
+    }
+
+    /** What the registry does for garbage collection (gc-worker, docs/garbage-collection.md). */
+    interface Gc {
+        /**
+         * A blob {@code HEAD} refreshes the link (and blob) it finds when the link was last touched longer ago than
+         * this, so a client that checked a blob and then pushes its manifest is safe from collection. At most one
+         * write per link per interval; must be far below {@code gc.grace} (default 1 h).
+         */
+        @WithDefault("PT5M")
+        Duration touchInterval();
     }
 
     interface Lists {

@@ -42,9 +42,11 @@ public class ManifestRepository {
      * A push in one statement, so one round trip (its events are appended by the service in the same transaction):
      *   r0  the repository if it exists; rn creates it if missing and the push is accepted; r is whichever of the
      *       two there is
-     *   f   the required blobs linked in the repository, locked FOR SHARE: a garbage collection that deletes
-     *       one waits for this commit and then sees the manifest (or deleted it before, and the push is refused)
-     *   c   the child manifests present in the repository
+     *   f   the required blobs linked in the repository, blob and link rows locked FOR SHARE: a garbage collection
+     *       that deletes either waits for this commit and then sees the manifest (or deleted it before, and the push
+     *       is refused; a row deleted while this statement waited for its lock drops out of f)
+     *   c   the child manifests present in the repository, locked FOR SHARE likewise (an untagged-manifest collection
+     *       deleting a child waits, then sees this index)
      *   v   the verdict: every required blob linked with the size its descriptor says, every child present;
      *       nothing is written unless it holds
      *   e   the manifest if stored already, i inserts it otherwise (with its references: refs); p is either
@@ -56,10 +58,10 @@ public class ManifestRepository {
      */
     private static final String PUSH = """
             with r0 as (select id from repository where name = $1),
-            f as materialized (select b.digest, b.size from blob b where b.digest = any($9::text[]) and exists (\
-            select 1 from repository_blob l where l.digest = b.digest and l.repository_id = (select id from r0)) \
-            for share of b),
-            c as (select digest from manifest where repository_id = (select id from r0) and digest = any($11::text[])),
+            f as materialized (select b.digest, b.size from blob b join repository_blob l on l.digest = b.digest \
+            and l.repository_id = (select id from r0) where b.digest = any($9::text[]) for share of b, l),
+            c as materialized (select digest from manifest where repository_id = (select id from r0) \
+            and digest = any($11::text[]) for share),
             v as (select (select count(*) from unnest($9, $10::int8[]) w(d, s) join f on f.digest = w.d and f.size = w.s) \
             = cardinality($9) and (select count(*) from unnest($11) x(d) where d in (select digest from c)) \
             = cardinality($11) as ok),

@@ -16,6 +16,7 @@ import dev.berth.registry.repository.ImageRepositoryRepository;
 import dev.berth.registry.http.Responses;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
@@ -23,6 +24,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.pgclient.PgException;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.time.Duration;
@@ -49,6 +51,7 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class UploadService {
     private static final Logger LOG = Logger.getLogger(UploadService.class);
+    private static final String FOREIGN_KEY_VIOLATION = "23503";
 
     private final ImageRepositoryRepository repositories;
     private final UploadSessionRepository sessions;
@@ -205,7 +208,9 @@ public class UploadService {
                                 .chain(() -> Responses.uni(store.abortUpload(session.storageHandle)))
                                 .replaceWith(Committed.MISMATCH);
                     }
-                    return Responses.uni(store.commitUpload(session.storageHandle, session.committedSize, expected))
+                    return takeOverPendingObjects(tx, expected)
+                            .chain(() -> Responses.uni(store.commitUpload(session.storageHandle, session.committedSize,
+                                    expected)))
                             .chain(key -> blobs.recordUpload(tx, expected.toString(), session.committedSize, key.path(),
                                             session.repositoryId, id)
                                     .call(() -> outbox.append(tx, List.of(RegistryEvent.of(RegistryEvent.BLOB_PUSHED,
@@ -223,6 +228,29 @@ public class UploadService {
                     }
                     return expected;
                 });
+    }
+
+    /**
+     * On a store whose uploads of one digest share the blob's key (filesystem: one path per digest), makes sure a
+     * garbage collection of an earlier copy can never delete this upload's object: the blob's row is locked (a
+     * collection deleting it is waited for; one that comes later skips it), then the deletions of the digest's
+     * objects that a collection queued are taken over and done here, before this upload's object takes their
+     * place. Both rows stay locked until the commit. The two statements are pipelined, in this order: the second
+     * one's snapshot is taken after the first one's wait, so it sees what that collection queued.
+     */
+    private Uni<Void> takeOverPendingObjects(SqlConnection tx, Digest digest) {
+        if (!store.keysSharedByUploads()) {
+            return Uni.createFrom().voidItem();
+        }
+        String value = digest.toString();
+        return Uni.combine().all().unis(blobs.lockForUpload(tx, value), blobs.claimPendingObjects(tx, value))
+                .with((locked, keys) -> keys)
+                .chain(keys -> Multi.createFrom().iterable(keys)
+                        .onItem().transformToUniAndConcatenate(key -> Responses.uni(store.delete(new StorageKey(key)))
+                                .invoke(() -> LOG.debugf("Upload of %s: deleted %s, which garbage collection had queued",
+                                        digest, key)))
+                        .collect().last())
+                .replaceWithVoid();
     }
 
     /** What a commit did: whether the digest matched, and the object of a second copy of a stored blob. */
@@ -263,7 +291,14 @@ public class UploadService {
     private Uni<Boolean> mount(RepositoryName name, Digest digest, RepositoryName from, String actor, int attempt) {
         return sql.withTransaction(tx -> blobs.mount(tx, name.value(), digest.toString(),
                 from == null ? null : from.value()).call(mount -> outbox.append(tx, mountEvents(name, digest, mount,
-                        actor)))).chain(mount -> {
+                        actor))))
+                // garbage collection deleted the blob (or the repository went) after the statement's snapshot: the
+                // client uploads it instead (202, an upload session)
+                .onFailure(UploadService::isForeignKeyViolation).recoverWithItem(e -> {
+                    LOG.debugf("Mount of %s into %s: the blob was deleted meanwhile: %s", digest, name, e.getMessage());
+                    return NOTHING_TO_MOUNT;
+                })
+                .chain(mount -> {
             if (!mount.available() || mount.linked()) {
                 return Uni.createFrom().item(mount.available());
             }
@@ -275,6 +310,12 @@ public class UploadService {
             LOG.debugf("Mount of %s into %s: repository created concurrently, trying again", digest, name);
             return mount(name, digest, from, actor, attempt + 1);
         });
+    }
+
+    private static final BlobRepository.Mount NOTHING_TO_MOUNT = new BlobRepository.Mount(false, false, false, false, 0);
+
+    private static boolean isForeignKeyViolation(Throwable e) {
+        return e instanceof PgException pg && FOREIGN_KEY_VIOLATION.equals(pg.getSqlState());
     }
 
     private static List<RegistryEvent> mountEvents(RepositoryName name, Digest digest, BlobRepository.Mount mount,

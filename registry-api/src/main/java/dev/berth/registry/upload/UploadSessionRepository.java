@@ -64,10 +64,16 @@ public class UploadSessionRepository {
         if (wait.isZero() || wait.isNegative()) {
             locked = select(sql, repository, id, " for update of s nowait");
         } else {
-            // lock_timeout (this transaction only) fails the wait with the same lock_not_available as NOWAIT
-            locked = sql.preparedQuery("select set_config('lock_timeout', $1, true)")
+            // lock_timeout (this transaction only) fails the wait with the same lock_not_available as NOWAIT; it is
+            // set back after the lock, so that it does not bound the waits of the transaction's later statements
+            // (an upload commit waits for a garbage collection that holds the blob's row)
+            locked = sql.preparedQuery("select before, set_config('lock_timeout', $1, true) "
+                    + "from (select current_setting('lock_timeout') as before) s")
                     .execute(Tuple.of(Math.max(1, wait.toMillis()) + "ms"))
-                    .chain(() -> select(sql, repository, id, " for update of s"));
+                    .map(rows -> rows.iterator().next().getString(0))
+                    .chain(before -> select(sql, repository, id, " for update of s")
+                            .call(() -> sql.preparedQuery("select set_config('lock_timeout', $1, true)")
+                                    .execute(Tuple.of(before))));
         }
         return locked.onFailure(UploadSessionRepository::isLockNotAvailable).transform(e -> new Busy(id));
     }

@@ -6,6 +6,8 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.streams.ReadStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -60,6 +62,52 @@ public interface BlobStore {
     /** Discards an upload; succeeds if it is gone already. */
     Future<Void> abortUpload(String handle);
 
+    // ------------------------------------------------------------------- scans of the whole store (gc-worker's orphans)
+
+    /**
+     * Up to {@code limit} objects whose keys start with {@code prefix} and sort after {@code startAfter} (every one
+     * when it is {@code null}), in ascending lexical order of their keys, with their sizes and modification times.
+     * Continue with the page's {@link ObjectPage#lastKey()} while it is {@link ObjectPage#truncated() truncated}.
+     * A driver never holds more than about a page (and, for a filesystem, the entries of the folders on the
+     * current path) in memory, whatever the size of the store.
+     */
+    Future<ObjectPage> list(String prefix, String startAfter, int limit);
+
+    /**
+     * The registry upload that object {@code key} belongs to while that upload's session exists, if the key says
+     * so: {@code uploads/<id>/...} on every driver, and on S3 also {@code blobs/<id>/data} (the object an upload
+     * writes its blob into). Computed locally, without I/O.
+     */
+    default Optional<String> uploadOwning(String key) {
+        String[] parts = key.split("/", -1);
+        return parts.length >= 3 && parts[0].equals("uploads") ? Optional.of(parts[1]) : Optional.empty();
+    }
+
+    /**
+     * Deletes an object that a scan found unreferenced, unless it was written after {@code writtenBefore}: a
+     * driver whose keys an upload may reuse (a filesystem, where an upload of a digest that is stored already
+     * keeps the stored file, and a commit renames the upload into place) must make this check and the deletion
+     * one step with respect to such commits, which mark the object as written by them. Returns whether the object
+     * was deleted (false: it was written since, or is gone already).
+     */
+    default Future<Boolean> deleteUnchangedSince(String key, java.time.Instant writtenBefore) {
+        return delete(new StorageKey(key)).map(true);
+    }
+
+    /**
+     * Up to {@code limit} multipart uploads in progress whose keys start with {@code prefix}, from position
+     * {@code after} (a previous page's {@link MultipartPage#next()}, {@code null} to start). Drivers without
+     * multipart uploads answer an empty page.
+     */
+    default Future<MultipartPage> multipartUploads(String prefix, String after, int limit) {
+        return Future.succeededFuture(MultipartPage.EMPTY);
+    }
+
+    /** Aborts a multipart upload found by {@link #multipartUploads}; succeeds if it is gone already. */
+    default Future<Void> abortMultipart(String key, String uploadId) {
+        return Future.succeededFuture();
+    }
+
     /** Streams {@code length} bytes of a blob from {@code offset}. */
     Future<ReadStream<Buffer>> read(StorageKey key, long offset, long length);
 
@@ -76,8 +124,36 @@ public interface BlobStore {
         return Optional.empty();
     }
 
+    /**
+     * Whether every upload of a digest commits to the same key ({@link #commitUpload} of the filesystem driver: one
+     * path per digest), so that an object garbage collection queued for deletion may have the key of a new upload of
+     * the same digest. The registry then deletes such queued objects itself before committing the upload (see
+     * docs/garbage-collection.md). False for drivers that give every upload its own key (S3).
+     */
+    default boolean keysSharedByUploads() {
+        return false;
+    }
+
     /** Deletes a blob; succeeds if it is gone already. */
     Future<Void> delete(StorageKey key);
+
+    /**
+     * Deletes many blobs (garbage collection), in as few requests as the backend allows; a key that is gone already
+     * counts as deleted. Fails only when nothing could be asked of the backend; otherwise succeeds with the paths of
+     * the keys that could not be deleted (empty: all gone), the reason of each logged by the driver. This default
+     * deletes one key at a time.
+     */
+    default Future<List<String>> deleteAll(List<StorageKey> keys) {
+        List<String> failed = new ArrayList<>();
+        Future<Void> chain = Future.succeededFuture();
+        for (StorageKey key : keys) {
+            chain = chain.compose(v -> delete(key).otherwise(err -> {
+                failed.add(key.path());
+                return null;
+            }));
+        }
+        return chain.map(v -> List.copyOf(failed));
+    }
 
     /** Whether the store can take writes now, with a reason when it cannot (for readiness checks). */
     Future<StorageHealth> health();

@@ -294,6 +294,32 @@ public abstract class BlobStoreContractTest {
         assertThat(await(store::health).up()).isTrue();
     }
 
+    /** Many blobs in one call; a key that is gone already counts as deleted; what stays is left alone. */
+    @Test
+    void deleteAllDeletesEveryKeyAndIsIdempotent() throws Exception {
+        BlobStore store = newStore();
+        List<StorageKey> keys = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            byte[] data = random(100 + i);
+            ChunkWritten w = write(store, upload(store, newId()), 0, data);
+            keys.add(await(() -> store.commitUpload(w.handle(), data.length, Digest.sha256Of(data))));
+        }
+        byte[] kept = random(77);
+        ChunkWritten w = write(store, upload(store, newId()), 0, kept);
+        StorageKey keptKey = await(() -> store.commitUpload(w.handle(), kept.length, Digest.sha256Of(kept)));
+        List<StorageKey> request = new ArrayList<>(keys);
+        request.add(StorageKey.forBlob(Digest.sha256Of(random(10)))); // never stored
+
+        assertThat(await(() -> store.deleteAll(request))).isEmpty();
+        for (StorageKey key : keys) {
+            assertThatThrownBy(() -> read(store, key, 0, 1)).isInstanceOf(ExecutionException.class)
+                    .hasCauseInstanceOf(StorageException.class);
+        }
+        assertThat(read(store, keptKey, 0, kept.length)).isEqualTo(kept);
+        assertThat(await(() -> store.deleteAll(request))).isEmpty();
+        assertThat(await(() -> store.deleteAll(List.of()))).isEmpty();
+    }
+
     @Test
     void concurrentReaders() throws Exception {
         BlobStore store = newStore();

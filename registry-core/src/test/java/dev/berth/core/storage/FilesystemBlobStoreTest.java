@@ -78,23 +78,34 @@ class FilesystemBlobStoreTest {
             Buffer read = await(readAll(await(store.read(key, 100, 5_000))));
             assertThat(read.getBytes()).isEqualTo(Arrays.copyOfRange(data, 100, 5_100));
         }
-        // every stream ended: none of them may still hold the blob open (Linux: the process's descriptors)
+        // every stream ended: none of them may still hold the blob open (Linux: the process's descriptors). The
+        // close runs on a worker thread after the end, so the last one may still be on its way: wait for it a little.
         Path fds = Path.of("/proc/self/fd");
         if (Files.isDirectory(fds)) {
-            long open = 0;
-            try (var entries = Files.list(fds)) {
-                for (Path fd : (Iterable<Path>) entries::iterator) {
-                    try {
-                        if (Files.readSymbolicLink(fd).equals(blob)) {
-                            open++;
-                        }
-                    } catch (java.io.IOException gone) {
-                        // the descriptor of the listing itself, closed meanwhile
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+            long open = descriptorsOn(fds, blob);
+            while (open > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+                open = descriptorsOn(fds, blob);
+            }
+            assertThat(open).as("descriptors still open on the blob 5 s after 20 reads ended").isZero();
+        }
+    }
+
+    private static long descriptorsOn(Path fds, Path file) throws java.io.IOException {
+        long open = 0;
+        try (var entries = Files.list(fds)) {
+            for (Path fd : (Iterable<Path>) entries::iterator) {
+                try {
+                    if (Files.readSymbolicLink(fd).equals(file)) {
+                        open++;
                     }
+                } catch (java.io.IOException gone) {
+                    // the descriptor of the listing itself, closed meanwhile
                 }
             }
-            assertThat(open).as("descriptors still open on the blob after 20 reads").isZero();
         }
+        return open;
     }
 
     private Future<Buffer> readAll(ReadStream<Buffer> stream) {

@@ -92,8 +92,8 @@ public class AccessPolicy {
         for (Scope scope : requested) {
             List<String> actions = switch (scope.type()) {
                 case "repository" -> intersect(scope.actions(), allowed(identity, scope.name()));
-                case "registry" -> scope.name().equals("catalog") && catalog(identity)
-                        && (scope.actions().contains("*")) ? List.of("*") : List.of();
+                case "registry" -> registry(identity, scope.name()) && scope.actions().contains("*")
+                        ? List.of("*") : List.of();
                 default -> List.of();
             };
             if (!actions.isEmpty()) {
@@ -247,6 +247,23 @@ public class AccessPolicy {
             }
         }
         return actions;
+    }
+
+    /** Whether the caller may have {@code registry:<name>:*}: the catalog, or gc-worker's API ({@link #gc}). */
+    private boolean registry(Identity identity, String name) {
+        return switch (name) {
+            case "catalog" -> catalog(identity);
+            case "gc" -> gc(identity);
+            default -> false;
+        };
+    }
+
+    /**
+     * Whether the caller may use gc-worker's API ({@code registry:gc:*}: start garbage collection runs, which
+     * delete): holders of the admin role only (users and service accounts alike), never by a policy rule.
+     */
+    public boolean gc(Identity identity) {
+        return !identity.anonymous() && isAdmin(identity);
     }
 
     public boolean catalog(Identity identity) {

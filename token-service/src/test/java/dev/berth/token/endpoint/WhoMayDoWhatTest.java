@@ -73,6 +73,14 @@ class WhoMayDoWhatTest {
     }
 
     @Test
+    void onlyTheAdminRoleGetsGcWorkersApi() {
+        assertThat(actions(token("ada", "ada-password", "registry:gc:*"), "registry", "gc")).containsExactly("*");
+        assertThat(actions(token("alice", "alice-password", "registry:gc:*"), "registry", "gc")).isEmpty();
+        assertThat(actions(token("ci-builder", "ci-builder-dev-secret", "registry:gc:*"), "registry", "gc")).isEmpty();
+        assertThat(actions(token(null, null, "registry:gc:*"), "registry", "gc")).isEmpty();
+    }
+
+    @Test
     void serviceAccountLogsInWithClientIdAndSecret() {
         String jwt = token("ci-builder", "ci-builder-dev-secret", "repository:ci/app:pull,push",
                 "repository:team-a/app:pull", "repository:ci-builder/cache:push");

@@ -161,6 +161,36 @@ class AccessPolicyTest {
     }
 
     @Test
+    void gcIsGrantedToTheAdminRoleOnly(@TempDir Path dir) throws Exception {
+        AccessPolicy policy = new AccessPolicy(AccessPolicy.load(null));
+        List<Scope> gc = Scope.parseAll(List.of("registry:gc:*"));
+        assertThat(policy.grant(user("ada", Set.of("registry-admin"), Set.of()), gc))
+                .containsExactly(new Access("registry", "gc", List.of("*")));
+        Identity robot = new Identity("service-account-ci", Identity.Kind.SERVICE_ACCOUNT, Set.of("registry-admin"),
+                Set.of());
+        assertThat(policy.grant(robot, gc)).containsExactly(new Access("registry", "gc", List.of("*")));
+        // a user with every repository and the catalog by rule is still no gc admin
+        Path file = dir.resolve("policy.yaml");
+        Files.writeString(file, """
+                rules:
+                  - repositories: ["**"]
+                    users: [bob]
+                    actions: ["*"]
+                    catalog: true
+                """);
+        AccessPolicy ruled = new AccessPolicy(AccessPolicy.load(file));
+        Identity bob = user("bob", Set.of(), Set.of());
+        assertThat(ruled.grant(bob, gc)).isEmpty();
+        assertThat(ruled.grant(bob, Scope.parseAll(List.of("registry:catalog:*")))).hasSize(1);
+        assertThat(policy.grant(user("alice", Set.of("registry-user"), Set.of()), gc)).isEmpty();
+        assertThat(policy.grant(Identity.ANONYMOUS, gc)).isEmpty();
+        // only the whole scope is granted, as for the catalog
+        assertThat(policy.grant(user("ada", Set.of("registry-admin"), Set.of()),
+                Scope.parseAll(List.of("registry:gc:run")))).isEmpty();
+        assertThat(policy.decide(user("ada", Set.of("registry-admin"), Set.of()), gc).pullable()).isNull();
+    }
+
+    @Test
     void unknownKeysAndActionsAreRefused(@TempDir Path dir) throws Exception {
         Path typo = dir.resolve("typo.yaml");
         Files.writeString(typo, "admin-roles: ops\n");

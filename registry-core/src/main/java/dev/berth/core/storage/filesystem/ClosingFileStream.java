@@ -15,10 +15,17 @@ final class ClosingFileStream implements ReadStream<Buffer> {
     private final AsyncFile file;
     private Handler<Void> endHandler;
     private Handler<Throwable> exceptionHandler;
+    /**
+     * Set once the file is closed: flow control after that is a no-op, as on any ended stream (AsyncFile would
+     * throw "File handle is closed"). A caller off the file's context can get there: its handler starts the
+     * reading, and a small range may be read, ended and closed before its own resume() comes.
+     */
+    private volatile boolean closed;
 
     ClosingFileStream(AsyncFile file) {
         this.file = file;
         file.endHandler(v -> {
+            closed = true;
             file.close();
             Handler<Void> handler = endHandler;
             if (handler != null) {
@@ -26,6 +33,7 @@ final class ClosingFileStream implements ReadStream<Buffer> {
             }
         });
         file.exceptionHandler(failure -> {
+            closed = true;
             file.close();
             Handler<Throwable> handler = exceptionHandler;
             if (handler != null) {
@@ -48,19 +56,25 @@ final class ClosingFileStream implements ReadStream<Buffer> {
 
     @Override
     public ReadStream<Buffer> pause() {
-        file.pause();
+        if (!closed) {
+            file.pause();
+        }
         return this;
     }
 
     @Override
     public ReadStream<Buffer> resume() {
-        file.resume();
+        if (!closed) {
+            file.resume();
+        }
         return this;
     }
 
     @Override
     public ReadStream<Buffer> fetch(long amount) {
-        file.fetch(amount);
+        if (!closed) {
+            file.fetch(amount);
+        }
         return this;
     }
 

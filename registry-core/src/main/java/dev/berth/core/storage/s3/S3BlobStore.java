@@ -2,8 +2,12 @@ package dev.berth.core.storage.s3;
 
 import dev.berth.core.digest.Digest;
 import dev.berth.core.storage.BlobStore;
+import dev.berth.core.storage.MultipartPage;
+import dev.berth.core.storage.ObjectPage;
+import dev.berth.core.storage.PendingMultipart;
 import dev.berth.core.storage.StorageException;
 import dev.berth.core.storage.StorageKey;
+import dev.berth.core.storage.StoredObject;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -37,11 +41,14 @@ import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateBucketConfiguration;
+import software.amazon.awssdk.services.s3.model.DeleteObjectsResponse;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.S3Error;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.presigner.S3Presigner;
 
@@ -76,6 +83,8 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     static final long MAX_OBJECT_PUT = 5L << 30;
     /** Upload requests smaller than this are sent without waiting for S3's {@code 100 Continue}. */
     static final long EXPECT_CONTINUE_BYTES = 1L << 20;
+    /** Keys per {@code DeleteObjects} request: S3's maximum. */
+    static final int DELETE_BATCH = 1000;
 
     private final Vertx vertx;
     private final S3Settings settings;
@@ -473,10 +482,55 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     }
 
     private Future<Void> abortMultipart(S3UploadHandle state) {
-        return call("cannot discard upload " + state.id(), () -> s3.abortMultipartUpload(b -> b.bucket(bucket())
-                .key(state.key()).uploadId(state.multipartId())))
+        return abortMultipart(state.key(), state.multipartId());
+    }
+
+    @Override
+    public Future<Void> abortMultipart(String key, String multipartId) {
+        return call("cannot discard multipart upload " + multipartId + " of " + key,
+                () -> s3.abortMultipartUpload(b -> b.bucket(bucket()).key(key).uploadId(multipartId)))
                 .<Void>mapEmpty()
                 .recover(err -> S3Errors.isNotFound(err) ? Future.succeededFuture() : Future.failedFuture(err));
+    }
+
+    // ------------------------------------------------------------------------------------------ scans
+
+    /** One {@code ListObjectsV2} request: a page holds at most 1000 objects whatever {@code limit} asks. */
+    @Override
+    public Future<ObjectPage> list(String prefix, String startAfter, int limit) {
+        if (limit < 1) {
+            return Future.failedFuture(new IllegalArgumentException("limit must be positive: " + limit));
+        }
+        return ensureBucket().compose(v -> call("cannot list " + prefix, () -> s3.listObjectsV2(b -> b.bucket(bucket())
+                .prefix(prefix).startAfter(startAfter).maxKeys(Math.min(limit, 1000)))))
+                .map(page -> new ObjectPage(page.contents().stream()
+                        .map(o -> new StoredObject(o.key(), o.size() == null ? 0 : o.size(), o.lastModified()))
+                        .toList(), Boolean.TRUE.equals(page.isTruncated())));
+    }
+
+    /** Besides {@code uploads/<id>/...}, the blob object {@code blobs/<id>/data} an upload writes into. */
+    @Override
+    public Optional<String> uploadOwning(String key) {
+        String[] parts = key.split("/", -1);
+        if (parts.length == 3 && parts[0].equals("blobs") && parts[2].equals("data")) {
+            return Optional.of(parts[1]);
+        }
+        return BlobStore.super.uploadOwning(key);
+    }
+
+    /** {@code after} is {@code <key marker>\n<upload id marker>}, as S3 pages them. */
+    @Override
+    public Future<MultipartPage> multipartUploads(String prefix, String after, int limit) {
+        String keyMarker = after == null ? null : after.substring(0, after.indexOf('\n'));
+        String idMarker = after == null ? null : after.substring(after.indexOf('\n') + 1);
+        return ensureBucket().compose(v -> call("cannot list the multipart uploads of " + prefix,
+                () -> s3.listMultipartUploads(b -> b.bucket(bucket()).prefix(prefix).keyMarker(keyMarker)
+                        .uploadIdMarker(idMarker).maxUploads(Math.min(limit, 1000)))))
+                .map(page -> new MultipartPage(page.uploads().stream()
+                        .map(u -> new PendingMultipart(u.key(), u.uploadId(), u.initiated()))
+                        .toList(), Boolean.TRUE.equals(page.isTruncated()) && page.nextKeyMarker() != null
+                                ? page.nextKeyMarker() + "\n" + (page.nextUploadIdMarker() == null ? "" : page.nextUploadIdMarker())
+                                : null));
     }
 
     /**
@@ -564,6 +618,41 @@ public class S3BlobStore implements BlobStore, AutoCloseable {
     @Override
     public Future<Void> delete(StorageKey key) {
         return deleteKey(key.path());
+    }
+
+    /**
+     * {@code DeleteObjects} in quiet mode (the answer lists only failures), {@value #DELETE_BATCH} keys per request
+     * (S3's limit), the requests one after the other. A request that fails as a whole fails the call.
+     */
+    @Override
+    public Future<List<String>> deleteAll(List<StorageKey> keys) {
+        List<String> failed = new ArrayList<>();
+        Future<Void> chain = Future.succeededFuture();
+        for (int from = 0; from < keys.size(); from += DELETE_BATCH) {
+            List<StorageKey> batch = keys.subList(from, Math.min(keys.size(), from + DELETE_BATCH));
+            chain = chain.compose(v -> deleteBatch(batch, failed));
+        }
+        return chain.map(v -> List.copyOf(failed));
+    }
+
+    private Future<Void> deleteBatch(List<StorageKey> batch, List<String> failed) {
+        List<ObjectIdentifier> objects = new ArrayList<>(batch.size());
+        for (StorageKey key : batch) {
+            objects.add(ObjectIdentifier.builder().key(key.path()).build());
+        }
+        return call("cannot delete " + batch.size() + " objects", () -> s3.deleteObjects(b -> b.bucket(bucket())
+                .delete(d -> d.objects(objects).quiet(true))))
+                .map((DeleteObjectsResponse r) -> {
+                    for (S3Error error : r.errors()) {
+                        // a key that is gone already is deleted (S3 itself never reports it; some servers do)
+                        if (!"NoSuchKey".equals(error.code())) {
+                            LOG.log(System.Logger.Level.WARNING, "cannot delete {0}: {1} {2}", error.key(),
+                                    error.code(), error.message());
+                            failed.add(error.key());
+                        }
+                    }
+                    return null;
+                });
     }
 
     private Future<Void> deleteKey(String key) {

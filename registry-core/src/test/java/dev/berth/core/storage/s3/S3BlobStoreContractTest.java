@@ -35,16 +35,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Exception;
@@ -64,16 +59,7 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
     static void startServer() {
         server = S3ProxyServer.shared();
         bucket = "contract-" + UUID.randomUUID().toString().substring(0, 8);
-        raw = S3AsyncClient.builder()
-                .endpointOverride(server.endpoint())
-                .region(Region.US_EAST_1)
-                .forcePathStyle(true)
-                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-                .credentialsProvider(StaticCredentialsProvider.create(
-                        AwsBasicCredentials.create(S3ProxyServer.ACCESS_KEY, S3ProxyServer.SECRET_KEY)))
-                .httpClientBuilder(software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient.builder())
-                .build();
+        raw = S3TestClients.raw(server);
     }
 
     @AfterAll
@@ -479,6 +465,41 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         assertThat(old.tailKey()).isEqualTo("uploads/" + h.id() + "/pending/" + (PART + 5));
         assertThatThrownBy(() -> S3UploadHandle.parse("s3v1;id=" + h.id() + ";key=k;part=1;done=0;tail=0"))
                 .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** More keys than one DeleteObjects takes: split into requests of at most 1000 keys, every key deleted. */
+    @Test
+    void deleteAllSendsBatchesOfAtMostAThousandKeys() throws Exception {
+        String prefix = "blobs/batch-" + UUID.randomUUID().toString().substring(0, 8) + "/";
+        List<StorageKey> keys = new java.util.ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<?>> puts = new java.util.ArrayList<>();
+        for (int i = 0; i < 2005; i++) {
+            String key = prefix + i + "/data";
+            keys.add(new StorageKey(key));
+            puts.add(raw.putObject(b -> b.bucket(bucket).key(key), AsyncRequestBody.fromBytes(new byte[] {1})));
+            if (puts.size() == 64) {
+                java.util.concurrent.CompletableFuture.allOf(puts.toArray(new java.util.concurrent.CompletableFuture[0])).join();
+                puts.clear();
+            }
+        }
+        java.util.concurrent.CompletableFuture.allOf(puts.toArray(new java.util.concurrent.CompletableFuture[0])).join();
+        RequestCounter counter = new RequestCounter();
+        S3BlobStore store = track(new S3BlobStore(vertx, settings(bucket, true), List.of(counter)));
+
+        assertThat(await(() -> store.deleteAll(keys))).isEmpty();
+        assertThat(counter.calls.get("DeleteObjects").get()).isEqualTo(3);
+        assertThat(counter.total()).isEqualTo(3);
+        assertThat(raw.listObjectsV2(b -> b.bucket(bucket).prefix(prefix)).join().contents()).isEmpty();
+    }
+
+    /** A DeleteObjects that fails as a whole (storage unreachable) fails the call: the caller keeps its rows. */
+    @Test
+    void deleteAllFailsWhenTheRequestFails() {
+        S3Settings s = settings(bucket, false);
+        S3BlobStore down = track(new S3BlobStore(vertx, new S3Settings(URI.create("http://127.0.0.1:1"), s.region(),
+                s.bucket(), s.accessKey(), s.secretKey(), true, s.partSize(), false, null)));
+        assertThatThrownBy(() -> await(() -> down.deleteAll(List.of(new StorageKey("blobs/x/data")))))
+                .hasCauseInstanceOf(StorageException.class);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.berth.catalog.visibility;
+package dev.berth.core.name;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,10 +1,10 @@
-package dev.berth.catalog.visibility;
+package dev.berth.core.name;
 
 import java.util.List;
 
 /**
- * Turns the {@code pullable} globs of a token into one PostgreSQL regular expression over repository names:
- * {@code *} matches within one path segment ({@code [^/]*}), {@code **} across segments ({@code .*}); every
+ * Turns repository globs (a token's {@code pullable} globs in catalog-service, gc-worker's policy patterns) into one
+ * PostgreSQL regular expression over repository names: {@code *} matches within one path segment ({@code [^/]*}), {@code **} across segments ({@code .*}); every
  * other character matches itself (regular-expression metacharacters are escaped, so a glob can never widen
  * itself with {@code .}, {@code |}, {@code (} and the like). A glob matches whole names only: {@code public/**} matches
  * {@code public/app} and {@code public/a/b}, not {@code public} nor {@code publicity/x}.

@@ -1,0 +1,60 @@
+package dev.berth.gc.error;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import java.util.List;
+import java.util.Map;
+import org.jboss.logging.Logger;
+import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
+
+/** Every failure of the API leaves as an OCI-style error body with the right status. */
+public class ErrorMappers {
+    private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
+
+    public record ErrorBody(List<Error> errors) {
+        @JsonInclude(JsonInclude.Include.NON_NULL)
+        public record Error(String code, String message, Object detail) {
+        }
+    }
+
+    static Response body(int status, String code, String message) {
+        return Response.status(status).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorBody(List.of(new ErrorBody.Error(code, message, null)))).build();
+    }
+
+    @ServerExceptionMapper
+    public Response gc(GcException e) {
+        Response.ResponseBuilder response = Response.status(e.status()).type(MediaType.APPLICATION_JSON_TYPE)
+                .entity(new ErrorBody(List.of(new ErrorBody.Error(e.code(), e.getMessage(), e.detail()))));
+        for (Map.Entry<String, String> header : e.headers().entrySet()) {
+            response.header(header.getKey(), header.getValue());
+        }
+        return response.build();
+    }
+
+    /** A body that is not the JSON expected (wrong types, not JSON at all). */
+    @ServerExceptionMapper
+    public Response unreadable(MismatchedInputException e) {
+        return body(400, "INVALID_REQUEST", "the request body is not valid: " + e.getOriginalMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response web(WebApplicationException e) {
+        int status = e.getResponse().getStatus();
+        String code = switch (status) {
+            case 404 -> "NOT_FOUND";
+            case 400 -> "INVALID_REQUEST";
+            default -> status >= 500 ? "UNKNOWN" : "UNSUPPORTED";
+        };
+        return body(status, code, e.getMessage());
+    }
+
+    @ServerExceptionMapper
+    public Response unexpected(RuntimeException e) {
+        LOG.errorf(e, "request failed");
+        return body(500, "UNKNOWN", "internal error");
+    }
+}
