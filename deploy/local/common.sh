@@ -11,6 +11,7 @@ PG_PORT=${BERTH_PG_PORT:-5433}
 HTTP_PORT=${BERTH_HTTP_PORT:-5000}
 TOKEN_PORT=${BERTH_TOKEN_PORT:-5001}
 CATALOG_PORT=${BERTH_CATALOG_PORT:-5002}
+GC_PORT=${BERTH_GC_PORT:-5003}
 KC_PORT=${BERTH_KEYCLOAK_PORT:-8180}
 # JVM options of registry-api (split at spaces). The heap bound keeps the process near 0.35 GiB: unbounded,
 # the JVM takes a quarter of the machine's memory and fills it with the garbage of large uploads.
@@ -19,6 +20,9 @@ read -r -a API_JAVA_ARGS <<< "$API_JAVA_OPTS"
 # JVM options of catalog-service (split at spaces)
 CATALOG_JAVA_OPTS=${BERTH_CATALOG_JAVA_OPTS:--Xmx256m}
 read -r -a CATALOG_JAVA_ARGS <<< "$CATALOG_JAVA_OPTS"
+# JVM options of gc-worker (split at spaces)
+GC_JAVA_OPTS=${BERTH_GC_JAVA_OPTS:--Xmx256m}
+read -r -a GC_JAVA_ARGS <<< "$GC_JAVA_OPTS"
 
 RUN_DIR=$DATA_DIR/run
 LOG_DIR=$DATA_DIR/logs
@@ -32,6 +36,8 @@ TOKEN_PID_FILE=$RUN_DIR/token-service.pid
 TOKEN_LOG=$LOG_DIR/token-service.log
 CATALOG_PID_FILE=$RUN_DIR/catalog-service.pid
 CATALOG_LOG=$LOG_DIR/catalog-service.log
+GC_PID_FILE=$RUN_DIR/gc-worker.pid
+GC_LOG=$LOG_DIR/gc-worker.log
 KC_PID_FILE=$RUN_DIR/keycloak.pid
 KC_LOG=$LOG_DIR/keycloak.log
 # the built-in admin account's password when REGISTRY_ADMIN_PASSWORD is not set (generated once, mode 600)
@@ -44,6 +50,7 @@ PG_MARK=dev.berth.devtools.postgres.EmbeddedPostgresLauncher
 API_MARK=registry-api/target/quarkus-app/quarkus-run.jar
 TOKEN_MARK=token-service/target/quarkus-app/quarkus-run.jar
 CATALOG_MARK=catalog-service/target/quarkus-app/quarkus-run.jar
+GC_MARK=gc-worker/target/quarkus-app/quarkus-run.jar
 KC_MARK=dev.berth.devtools.keycloak.KeycloakServer
 
 say() { printf '%s\n' "$*"; }

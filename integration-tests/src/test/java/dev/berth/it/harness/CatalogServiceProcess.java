@@ -1,6 +1,5 @@
 package dev.berth.it.harness;
 
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -9,16 +8,10 @@ import java.util.Map;
  * and a free port, against the registry's PostgreSQL database (its read model in schema {@code catalog}). Ready when
  * {@code /q/health/ready} answers 200.
  */
-public final class CatalogServiceProcess implements AutoCloseable {
-
-    private final String name;
-    private final int port;
-    private final ManagedProcess process;
+public final class CatalogServiceProcess extends ServiceProcess {
 
     private CatalogServiceProcess(String name, int port, ManagedProcess process) {
-        this.name = name;
-        this.port = port;
-        this.process = process;
+        super("catalog-service " + name, port, process);
     }
 
     public static Path runnerJar() {
@@ -35,36 +28,5 @@ public final class CatalogServiceProcess implements AutoCloseable {
         CatalogServiceProcess service = new CatalogServiceProcess(name, port, process);
         ServiceLauncher.awaitReady("catalog-service " + name, process, service.uri("/q/health/ready"), Http::statusOrMinusOne);
         return service;
-    }
-
-    public int port() {
-        return port;
-    }
-
-    public String baseUrl() {
-        return "http://127.0.0.1:" + port;
-    }
-
-    public URI uri(String pathAndQuery) {
-        return URI.create(baseUrl() + pathAndQuery);
-    }
-
-    public ManagedProcess process() {
-        return process;
-    }
-
-    /** kill -9, waiting until the process is gone. */
-    public void kill9() {
-        process.kill9();
-    }
-
-    @Override
-    public void close() {
-        process.close();
-    }
-
-    @Override
-    public String toString() {
-        return "catalog-service " + name + " at " + baseUrl();
     }
 }

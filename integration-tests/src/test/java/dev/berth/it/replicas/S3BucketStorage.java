@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletionException;
 
 import dev.berth.devtools.s3.S3ProxyClient;
 import dev.berth.devtools.s3.S3ProxyServer;
@@ -13,6 +14,7 @@ import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.ListMultipartUploadsResponse;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
@@ -25,7 +27,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@code uploads/<upload-id>/}.</li>
  * </ul>
  */
-final class S3BucketStorage implements ReplicaStorage {
+public final class S3BucketStorage implements ReplicaStorage {
 
     private static final String BUCKET = "berth-replicas";
     /* S3's minimum part size, so that the scenarios' few-MiB chunks cross part boundaries and leave tails */
@@ -34,7 +36,7 @@ final class S3BucketStorage implements ReplicaStorage {
     private final S3ProxyServer server;
     private final S3AsyncClient s3;
 
-    S3BucketStorage(String name) {
+    public S3BucketStorage(String name) {
         this.server = S3ProxyServer.start(ItPaths.newWorkDir(name));
         this.s3 = S3ProxyClient.connect(server.endpoint());
         System.out.printf("[berth-it] S3Proxy for the replicas on %s, bucket %s%n", server.endpoint(), BUCKET);
@@ -56,10 +58,9 @@ final class S3BucketStorage implements ReplicaStorage {
     @Override
     public long storedCopies(String digest) {
         long copies = 0;
-        for (S3Object object : objects("blobs/")) {
-            byte[] content = s3.getObject(b -> b.bucket(BUCKET).key(object.key()), AsyncResponseTransformer.toBytes())
-                    .join().asByteArrayUnsafe();
-            if (Digests.sha256(content).equals(digest)) {
+        for (StoredObject object : list("blobs/")) {
+            byte[] content = read(object.key());
+            if (content != null && Digests.sha256(content).equals(digest)) {
                 copies++;
             }
         }
@@ -84,22 +85,47 @@ final class S3BucketStorage implements ReplicaStorage {
             keyMarker = page.nextKeyMarker();
             uploadIdMarker = page.nextUploadIdMarker();
         }
-        return multipart + objects("uploads/").size();
+        return multipart + list("uploads/").size();
     }
 
-    private List<S3Object> objects(String prefix) {
-        List<S3Object> objects = new ArrayList<>();
+    @Override
+    public List<StoredObject> list(String prefix) {
+        List<StoredObject> objects = new ArrayList<>();
         String token = null;
         while (true) {
             String continuation = token;
             ListObjectsV2Response page = s3.listObjectsV2(b -> b.bucket(BUCKET).prefix(prefix)
                     .continuationToken(continuation)).join();
-            objects.addAll(page.contents());
+            for (S3Object object : page.contents()) {
+                objects.add(new StoredObject(object.key(), object.size(), object.lastModified()));
+            }
             if (!Boolean.TRUE.equals(page.isTruncated()) || page.nextContinuationToken() == null) {
                 return objects;
             }
             token = page.nextContinuationToken();
         }
+    }
+
+    @Override
+    public byte[] read(String key) {
+        try {
+            return s3.getObject(b -> b.bucket(BUCKET).key(key), AsyncResponseTransformer.toBytes()).join()
+                    .asByteArrayUnsafe();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof NoSuchKeyException) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /** The S3 API of the server, for a test that writes to the bucket itself; closed with this storage. */
+    public S3AsyncClient client() {
+        return s3;
+    }
+
+    public String bucket() {
+        return BUCKET;
     }
 
     @Override
