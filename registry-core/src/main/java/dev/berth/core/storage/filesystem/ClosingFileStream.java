@@ -18,7 +18,8 @@ final class ClosingFileStream implements ReadStream<Buffer> {
     /**
      * Set once the file is closed: flow control after that is a no-op, as on any ended stream (AsyncFile would
      * throw "File handle is closed"). A caller off the file's context can get there: its handler starts the
-     * reading, and a small range may be read, ended and closed before its own resume() comes.
+     * reading, and a small range may be read, ended and closed before its own resume() comes, even between the
+     * check of this flag and the call (the flag is set before the file is closed, so a refusal then is ignored).
      */
     private volatile boolean closed;
 
@@ -57,7 +58,15 @@ final class ClosingFileStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> pause() {
         if (!closed) {
-            file.pause();
+            try {
+                file.pause();
+            } catch (IllegalStateException e) {
+                // closed by the end meanwhile (from the file's context, while this caller was between the check
+                // and the call): flow control of an ended stream is a no-op
+                if (!closed) {
+                    throw e;
+                }
+            }
         }
         return this;
     }
@@ -65,7 +74,15 @@ final class ClosingFileStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> resume() {
         if (!closed) {
-            file.resume();
+            try {
+                file.resume();
+            } catch (IllegalStateException e) {
+                // closed by the end meanwhile (from the file's context, while this caller was between the check
+                // and the call): flow control of an ended stream is a no-op
+                if (!closed) {
+                    throw e;
+                }
+            }
         }
         return this;
     }
@@ -73,7 +90,15 @@ final class ClosingFileStream implements ReadStream<Buffer> {
     @Override
     public ReadStream<Buffer> fetch(long amount) {
         if (!closed) {
-            file.fetch(amount);
+            try {
+                file.fetch(amount);
+            } catch (IllegalStateException e) {
+                // closed by the end meanwhile (from the file's context, while this caller was between the check
+                // and the call): flow control of an ended stream is a no-op
+                if (!closed) {
+                    throw e;
+                }
+            }
         }
         return this;
     }
