@@ -25,12 +25,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * A few thousand garbage blobs on S3Proxy with the default batch size (1 000: one DeleteObjects per batch): all are
- * collected, and the time each collector took is logged (a measurement for docs/benchmarks, not an assertion).
+ * collected, and the time each collector took is logged (a measurement, not an assertion). On demand, like every
+ * *Bench: {@code ./mvnw -pl gc-worker -am verify -Dtest=S3ThroughputBench -Dsurefire.failIfNoSpecifiedTests=false};
+ * bench/gc measures the whole service against distribution.
  */
 @QuarkusTest
-@TestProfile(S3ThroughputTest.Profile.class)
-class S3ThroughputTest {
-    private static final Logger LOG = Logger.getLogger(S3ThroughputTest.class);
+@TestProfile(S3ThroughputBench.Profile.class)
+class S3ThroughputBench {
+    private static final Logger LOG = Logger.getLogger(S3ThroughputBench.class);
     static final int BLOBS = Integer.getInteger("berthGcThroughputBlobs", 3000);
 
     public static class Profile implements QuarkusTestProfile {

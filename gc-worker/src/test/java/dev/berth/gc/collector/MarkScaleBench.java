@@ -11,18 +11,17 @@ import io.vertx.mutiny.sqlclient.Pool;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * The mark on 10 000 repositories, 200 000 manifests, 1 000 000 references and about as many links. Opt-in (it loads
- * the data set first): {@code -DargLine=-DberthGcScale=true} (not a gc.* name: the settings would refuse it). It
+ * the data set first), so it is a bench, not a test of every build (surefire runs *Test only): {@code ./mvnw -pl gc-worker
+ * -am verify -Dtest=MarkScaleBench -Dsurefire.failIfNoSpecifiedTests=false}. It
  * queues exactly what a plain anti-join count finds; the time it took is logged (a measurement, not an assertion).
  */
 @QuarkusTest
 @TestProfile(FilesystemCollectorsTest.Profile.class)
-@EnabledIfSystemProperty(named = "berthGcScale", matches = "true")
-class MarkScaleTest {
-    private static final Logger LOG = Logger.getLogger(MarkScaleTest.class);
+class MarkScaleBench {
+    private static final Logger LOG = Logger.getLogger(MarkScaleBench.class);
 
     @Inject
     Pool pool;
