@@ -1,5 +1,6 @@
 package dev.berth.gc.collector;
 
+import dev.berth.gc.support.RecordingScope;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -56,8 +57,8 @@ public abstract class CollectorsTestBase {
     }
 
     /** links, blobs, objects in a run's order; returns the scope with their reports. */
-    TestScope sweep(boolean dryRun) throws Exception {
-        TestScope scope = new TestScope(dryRun);
+    RecordingScope sweep(boolean dryRun) throws Exception {
+        RecordingScope scope = new RecordingScope(dryRun);
         links.collect(scope);
         blobs.collect(scope);
         objects.collect(scope);
@@ -82,7 +83,7 @@ public abstract class CollectorsTestBase {
         relay.completionHandler(registered);
         registered.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
 
-        TestScope scope = sweep(false);
+        RecordingScope scope = sweep(false);
 
         assertThat(scope.objects("links")).isEqualTo(1);
         assertThat(scope.bytes("links")).isEqualTo(1000);
@@ -130,7 +131,7 @@ public abstract class CollectorsTestBase {
         // b's manifest references it without a link there (a push that mounted nothing, or a lost link)
         db.manifest(b, shared);
 
-        TestScope scope = sweep(false);
+        RecordingScope scope = sweep(false);
 
         assertThat(scope.objects("links")).isEqualTo(1);
         assertThat(scope.objects("blobs")).isZero();
@@ -150,8 +151,8 @@ public abstract class CollectorsTestBase {
         db.sql("insert into gc_pending_object (storage_key, digest, size) values ('blobs/gone/data', 'sha256:gone', 11)");
         String before = snapshot();
 
-        TestScope scope = sweep(true);
-        TestScope marked = new TestScope(true);
+        RecordingScope scope = sweep(true);
+        RecordingScope marked = new RecordingScope(true);
         mark.collect(marked);
 
         assertThat(scope.objects("links")).isEqualTo(1);
@@ -193,8 +194,8 @@ public abstract class CollectorsTestBase {
         }
         long bytes = garbage.stream().mapToLong(Blob::size).sum();
 
-        TestScope first = new TestScope(false);
-        TestScope second = new TestScope(false);
+        RecordingScope first = new RecordingScope(false);
+        RecordingScope second = new RecordingScope(false);
         concurrently(() -> blobs.collect(first), () -> blobs.collect(second));
         assertThat(first.objects("blobs") + second.objects("blobs")).isEqualTo(n);
         assertThat(first.bytes("blobs") + second.bytes("blobs")).isEqualTo(bytes);
@@ -238,21 +239,21 @@ public abstract class CollectorsTestBase {
             garbage.add(blob);
             db.sql("insert into gc_blob_candidate (digest) values ($1)", blob.digest());
         }
-        blobs.collect(new TestScope(false));
+        blobs.collect(new RecordingScope(false));
         assertThat(db.count("select count(*) from gc_pending_object")).isEqualTo(5);
 
         objects.afterStorage(() -> {
             throw new IllegalStateException("killed");
         });
         try {
-            assertThatThrownBy(() -> objects.collect(new TestScope(false))).hasMessageContaining("killed");
+            assertThatThrownBy(() -> objects.collect(new RecordingScope(false))).hasMessageContaining("killed");
         } finally {
             objects.afterStorage(() -> {
             });
         }
         // storage deleted, the rows stayed: the next pass deletes again (gone already is fine) and removes them
         assertThat(db.count("select count(*) from gc_pending_object")).isEqualTo(5);
-        TestScope next = new TestScope(false);
+        RecordingScope next = new RecordingScope(false);
         objects.collect(next);
         assertThat(next.objects("objects")).isEqualTo(5);
         assertThat(next.errors).isEmpty();
@@ -270,7 +271,7 @@ public abstract class CollectorsTestBase {
     void theObjectsCollectorNeverDeletesAnObjectAnUploadClaimed() throws Exception {
         Blob blob = db.blob(100, Fixtures.OLD);
         db.sql("insert into gc_blob_candidate (digest) values ($1)", blob.digest());
-        blobs.collect(new TestScope(false));
+        blobs.collect(new RecordingScope(false));
         assertThat(db.count("select count(*) from gc_pending_object where digest = $1", blob.digest())).isEqualTo(1);
 
         SqlConnection upload = pool.getConnection().await().atMost(Duration.ofSeconds(30));
@@ -282,7 +283,7 @@ public abstract class CollectorsTestBase {
                     .forEach(r -> claimed.add(r.getString(0)));
             assertThat(claimed).containsExactly(blob.key().path());
 
-            TestScope scope = new TestScope(false);
+            RecordingScope scope = new RecordingScope(false);
             objects.collect(scope);
             assertThat(scope.objects("objects")).isZero();
             assertThat(db.inStorage(blob.key())).isTrue();
@@ -291,7 +292,7 @@ public abstract class CollectorsTestBase {
         } finally {
             upload.close().await().atMost(Duration.ofSeconds(30));
         }
-        TestScope after = new TestScope(false);
+        RecordingScope after = new RecordingScope(false);
         objects.collect(after);
         assertThat(after.objects("objects")).isZero();
         assertThat(db.inStorage(blob.key())).isTrue();
@@ -314,7 +315,7 @@ public abstract class CollectorsTestBase {
         db.sql("delete from gc_link_candidate");
         db.sql("delete from gc_blob_candidate");
 
-        TestScope scope = new TestScope(false);
+        RecordingScope scope = new RecordingScope(false);
         mark.collect(scope);
 
         assertThat(scope.objects("mark")).isEqualTo(3);
@@ -326,12 +327,12 @@ public abstract class CollectorsTestBase {
                 .containsExactly(orphan.digest());
 
         // queued again: nothing new
-        TestScope again = new TestScope(false);
+        RecordingScope again = new RecordingScope(false);
         mark.collect(again);
         assertThat(again.objects("mark")).isZero();
 
         // and the sweep after it collects what the mark found
-        TestScope swept = sweep(false);
+        RecordingScope swept = sweep(false);
         assertThat(swept.objects("links")).isEqualTo(1);
         assertThat(swept.objects("blobs")).isEqualTo(2);
         assertThat(db.inStorage(orphan.key())).isFalse();

@@ -1,5 +1,6 @@
 package dev.berth.gc.collector;
 
+import dev.berth.gc.support.RecordingScope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.storage.BlobStore;
@@ -62,7 +63,7 @@ class MarkScaleBench {
                 + "and r.digest = l.digest)");
         LOG.infof("SCALE loaded %d references, %d links in %.1f s", references, links, (System.nanoTime() - loading) / 1e9);
 
-        TestScope scope = new TestScope(false);
+        RecordingScope scope = new RecordingScope(false);
         long start = System.nanoTime();
         mark.collect(scope);
         double seconds = (System.nanoTime() - start) / 1e9;

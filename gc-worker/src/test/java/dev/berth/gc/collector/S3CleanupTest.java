@@ -1,5 +1,6 @@
 package dev.berth.gc.collector;
 
+import dev.berth.gc.support.RecordingScope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.digest.Digest;
@@ -11,7 +12,7 @@ import dev.berth.core.storage.StorageKey;
 import dev.berth.core.storage.StoredObject;
 import dev.berth.gc.collector.orphans.OrphansCollector;
 import dev.berth.gc.collector.uploads.UploadsCollector;
-import dev.berth.gc.support.RecordingRunScope;
+
 import dev.berth.gc.support.CleanupRows;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -144,7 +145,7 @@ class S3CleanupTest {
         assertThat(objects("uploads/" + id + "/")).isNotEmpty();
         assertThat(multiparts("blobs/" + id + "/")).hasSize(1);
 
-        RecordingRunScope scope = new RecordingRunScope(false);
+        RecordingScope scope = new RecordingScope(false);
         uploads.collect(scope);
 
         assertThat(scope.errors).isEmpty();
@@ -185,14 +186,14 @@ class S3CleanupTest {
 
         long expectedObjects = 1 + 4 + abandonedObjects.size() + 1;
         long expectedBytes = 10 + 4 + abandonedObjects.stream().mapToLong(StoredObject::size).sum();
-        RecordingRunScope dry = new RecordingRunScope(true);
+        RecordingScope dry = new RecordingScope(true);
         orphans.collect(dry);
         assertThat(dry.objects(OrphansCollector.NAME)).isEqualTo(expectedObjects);
         assertThat(dry.bytes(OrphansCollector.NAME)).isEqualTo(expectedBytes);
         assertThat(objects("blobs/" + orphan + "/")).hasSize(1);
         assertThat(multiparts("blobs/" + abandoned + "/")).hasSize(1);
 
-        RecordingRunScope scope = new RecordingRunScope(false);
+        RecordingScope scope = new RecordingScope(false);
         orphans.collect(scope);
         assertThat(scope.errors).isEmpty();
         assertThat(scope.objects(OrphansCollector.NAME)).isEqualTo(expectedObjects);

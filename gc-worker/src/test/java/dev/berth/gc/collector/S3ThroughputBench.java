@@ -1,5 +1,6 @@
 package dev.berth.gc.collector;
 
+import dev.berth.gc.support.RecordingScope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.storage.BlobStore;
@@ -75,7 +76,7 @@ class S3ThroughputBench {
         threads.shutdown();
         db.sql("insert into gc_blob_candidate (digest) select unnest($1::text[])", (Object) digests.toArray(String[]::new));
 
-        TestScope scope = new TestScope(false);
+        RecordingScope scope = new RecordingScope(false);
         long start = System.nanoTime();
         blobs.collect(scope);
         long blobsDone = System.nanoTime();

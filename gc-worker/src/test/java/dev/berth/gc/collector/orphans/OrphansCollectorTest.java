@@ -1,11 +1,12 @@
 package dev.berth.gc.collector.orphans;
 
+import dev.berth.gc.support.RecordingScope;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.digest.Digest;
 import dev.berth.core.storage.StorageKey;
 import dev.berth.gc.collector.CleanupProfiles;
-import dev.berth.gc.support.RecordingRunScope;
+
 import dev.berth.gc.support.CleanupRows;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -100,7 +101,7 @@ class OrphansCollectorTest {
         Path deadUpload = uploadFile(UUID.randomUUID(), 20, Duration.ofHours(30));
         Path recentUpload = uploadFile(UUID.randomUUID(), 30, Duration.ofHours(2));
 
-        RecordingRunScope dry = new RecordingRunScope(true);
+        RecordingScope dry = new RecordingScope(true);
         collector.collect(dry);
         assertThat(dry.objects(OrphansCollector.NAME)).isEqualTo(2);
         assertThat(dry.bytes(OrphansCollector.NAME)).isEqualTo(orphan.size() + 20);
@@ -109,7 +110,7 @@ class OrphansCollectorTest {
             assertThat(p).as("after the dry run").exists();
         }
 
-        RecordingRunScope scope = new RecordingRunScope(false);
+        RecordingScope scope = new RecordingScope(false);
         collector.collect(scope);
         assertThat(scope.errors).isEmpty();
         assertThat(scope.objects(OrphansCollector.NAME)).isEqualTo(2);
@@ -135,7 +136,7 @@ class OrphansCollectorTest {
             kept.add(k);
         }
 
-        RecordingRunScope scope = new RecordingRunScope(false);
+        RecordingScope scope = new RecordingScope(false);
         collector.collect(scope);
 
         assertThat(scope.objects(OrphansCollector.NAME)).isEqualTo(11);

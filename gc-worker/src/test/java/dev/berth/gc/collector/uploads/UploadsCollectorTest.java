@@ -1,11 +1,12 @@
 package dev.berth.gc.collector.uploads;
 
+import dev.berth.gc.support.RecordingScope;
 import static dev.berth.gc.collector.StorageCalls.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.berth.core.storage.BlobStore;
 import dev.berth.gc.collector.CleanupProfiles;
-import dev.berth.gc.support.RecordingRunScope;
+
 import dev.berth.gc.support.CleanupRows;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.TestProfile;
@@ -66,7 +67,7 @@ class UploadsCollectorTest {
         }
         UUID fresh = upload(7, Duration.ofHours(23));
 
-        RecordingRunScope scope = new RecordingRunScope(false);
+        RecordingScope scope = new RecordingScope(false);
         collector.collect(scope);
 
         assertThat(scope.objects(UploadsCollector.NAME)).isEqualTo(5);
@@ -85,7 +86,7 @@ class UploadsCollectorTest {
         UUID a = upload(10, Duration.ofDays(2));
         UUID b = upload(20, Duration.ofDays(3));
 
-        RecordingRunScope scope = new RecordingRunScope(true);
+        RecordingScope scope = new RecordingScope(true);
         collector.collect(scope);
 
         assertThat(scope.objects(UploadsCollector.NAME)).isEqualTo(2);
@@ -107,7 +108,7 @@ class UploadsCollectorTest {
             request.preparedQuery("select id from upload_session where id = $1 for update nowait")
                     .execute(Tuple.of(busy)).await().atMost(Duration.ofSeconds(10));
 
-            RecordingRunScope scope = new RecordingRunScope(false);
+            RecordingScope scope = new RecordingScope(false);
             collector.collect(scope);
 
             assertThat(scope.objects(UploadsCollector.NAME)).isEqualTo(1);
@@ -119,7 +120,7 @@ class UploadsCollectorTest {
             request.close().await().atMost(Duration.ofSeconds(10));
         }
 
-        RecordingRunScope later = new RecordingRunScope(false);
+        RecordingScope later = new RecordingScope(false);
         collector.collect(later);
         assertThat(later.objects(UploadsCollector.NAME)).isEqualTo(1);
         assertThat(rows.uploadSessionExists(busy)).isFalse();
