@@ -13,6 +13,16 @@ TOKEN_PORT=${BERTH_TOKEN_PORT:-5001}
 CATALOG_PORT=${BERTH_CATALOG_PORT:-5002}
 GC_PORT=${BERTH_GC_PORT:-5003}
 KC_PORT=${BERTH_KEYCLOAK_PORT:-8180}
+# --s3: S3Proxy's port and the bucket of blobs; --replicas N (N > 1): the Infinispan server's port
+S3_PORT=${BERTH_S3_PORT:-5004}
+S3_BUCKET=${BERTH_S3_BUCKET:-berth}
+ISPN_PORT=${BERTH_INFINISPAN_PORT:-11222}
+# replica i (1..N) of registry-api listens on HTTP_PORT + REPLICA_PORT_STEP * (i - 1): 5000, 5010, 5020, ...
+REPLICA_PORT_STEP=10
+# the event-bus cluster (Hazelcast) of registry-api, catalog-service and gc-worker (berth.cluster.*)
+CLUSTER_NAME=${BERTH_CLUSTER_NAME:-berth}
+CLUSTER_PORT=${BERTH_CLUSTER_PORT:-5701}
+CLUSTER_PORT_COUNT=${BERTH_CLUSTER_PORT_COUNT:-10}
 # JVM options of registry-api (split at spaces). The heap bound keeps the process near 0.35 GiB: unbounded,
 # the JVM takes a quarter of the machine's memory and fills it with the garbage of large uploads.
 API_JAVA_OPTS=${BERTH_API_JAVA_OPTS:--Xmx256m}
@@ -40,6 +50,20 @@ GC_PID_FILE=$RUN_DIR/gc-worker.pid
 GC_LOG=$LOG_DIR/gc-worker.log
 KC_PID_FILE=$RUN_DIR/keycloak.pid
 KC_LOG=$LOG_DIR/keycloak.log
+S3_DIR=$DATA_DIR/s3
+S3_PID_FILE=$RUN_DIR/s3proxy.pid
+S3_SERVER_PID_FILE=$RUN_DIR/s3proxy-server.pid
+S3_LOG=$LOG_DIR/s3proxy.log
+S3_SERVER_LOG=$LOG_DIR/s3proxy-server.log
+ISPN_DIR=$DATA_DIR/infinispan
+ISPN_PID_FILE=$RUN_DIR/infinispan.pid
+ISPN_SERVER_PID_FILE=$RUN_DIR/infinispan-server.pid
+ISPN_LOG=$LOG_DIR/infinispan.log
+ISPN_SERVER_LOG=$LOG_DIR/infinispan-server.log
+# the options of the stack that runs (storage=... replicas=...), written by up, removed by down
+STATE_FILE=$RUN_DIR/stack
+# which store the data folder's database refers to (filesystem or s3): a database never meets the other store
+STORAGE_KIND_FILE=$DATA_DIR/storage-kind
 # the built-in admin account's password when REGISTRY_ADMIN_PASSWORD is not set (generated once, mode 600)
 ADMIN_PASSWORD_FILE=$DATA_DIR/admin-password
 # marks a folder that up created, so that down --purge never deletes anything else
@@ -52,6 +76,15 @@ TOKEN_MARK=token-service/target/quarkus-app/quarkus-run.jar
 CATALOG_MARK=catalog-service/target/quarkus-app/quarkus-run.jar
 GC_MARK=gc-worker/target/quarkus-app/quarkus-run.jar
 KC_MARK=dev.berth.devtools.keycloak.KeycloakServer
+S3_MARK=dev.berth.devtools.s3.S3ProxyLauncher
+S3_SERVER_MARK=s3proxy.jar
+ISPN_MARK=dev.berth.devtools.infinispan.InfinispanLauncher
+ISPN_SERVER_MARK=org.infinispan.server.Bootstrap
+
+# Replica i (1..N) of registry-api: its pid file, log and port. Replica 1 keeps the names of a single registry-api.
+api_pid_file() { if [ "$1" = 1 ]; then printf '%s' "$RUN_DIR/registry-api.pid"; else printf '%s' "$RUN_DIR/registry-api-$1.pid"; fi; }
+api_log() { if [ "$1" = 1 ]; then printf '%s' "$LOG_DIR/registry-api.log"; else printf '%s' "$LOG_DIR/registry-api-$1.log"; fi; }
+api_port() { printf '%s' $((HTTP_PORT + REPLICA_PORT_STEP * ($1 - 1))); }
 
 say() { printf '%s\n' "$*"; }
 warn() { printf '%s\n' "$*" >&2; }
@@ -151,3 +184,31 @@ http_status() {
 port_open() {
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
+
+# port_holder PORT: who listens on PORT, as far as ss can tell ("java (pid 123): java -jar ..."), or nothing.
+port_holder() {
+  command -v ss > /dev/null 2>&1 || return 1
+  local line proc pid args
+  line=$(ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'users:(("[^"]*",pid=[0-9]*' | head -n 1) || true
+  [ -n "$line" ] || return 1
+  proc=${line#users:((\"}
+  proc=${proc%%\"*}
+  pid=${line##*pid=}
+  args=$(cmdline_of "$pid" | tr -s '\n\t ' '   ' | cut -c 1-160)
+  args=${args% }
+  printf '%s (pid %s)%s' "$proc" "$pid" "${args:+: $args}"
+}
+
+# port_taken_message PORT WHAT SETTING: the message for a port already in use, naming what holds it when ss can
+# tell, and the environment variable that moves it.
+port_taken_message() {
+  local holder
+  holder=$(port_holder "$1") || holder=
+  if [ -n "$holder" ]; then
+    printf 'Port %s on 127.0.0.1 (%s) is already in use by %s.\n' "$1" "$2" "$holder"
+  else
+    printf 'Port %s on 127.0.0.1 (%s) is already in use by another program (ss -ltnp may name it; run as root to see other users'"'"' processes).\n' "$1" "$2"
+  fi
+  printf 'Stop that program, or choose another port with %s.' "$3"
+}
+

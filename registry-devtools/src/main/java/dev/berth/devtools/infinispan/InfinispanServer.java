@@ -64,13 +64,19 @@ public final class InfinispanServer implements AutoCloseable {
     private final Path home;
     private final int port;
     private final boolean shared;
+    private final Path log;
     private volatile ProcessHandle process;
 
     private InfinispanServer(Path home, int port, boolean shared, ProcessHandle process) {
+        this(home, port, shared, process, home.resolve("server.log"));
+    }
+
+    private InfinispanServer(Path home, int port, boolean shared, ProcessHandle process, Path log) {
         this.home = home;
         this.port = port;
         this.shared = shared;
         this.process = process;
+        this.log = log;
     }
 
     /** Starts a server in {@code home} (created if missing) on a free port of 127.0.0.1, and waits until it serves. */
@@ -80,7 +86,13 @@ public final class InfinispanServer implements AutoCloseable {
 
     /** Starts a server in {@code home} on {@code port} of 127.0.0.1, and waits until it serves. */
     public static InfinispanServer start(Path home, int port) {
-        InfinispanServer server = new InfinispanServer(home.toAbsolutePath().normalize(), port, false, null);
+        return start(home, port, home.resolve("server.log"));
+    }
+
+    /** As {@link #start(Path, int)}, with the server's output appended to {@code log} (the local stack's log folder). */
+    public static InfinispanServer start(Path home, int port, Path log) {
+        InfinispanServer server = new InfinispanServer(home.toAbsolutePath().normalize(), port, false, null,
+                log.toAbsolutePath().normalize());
         server.writeServerDirectory();
         server.launch();
         return server;
@@ -137,7 +149,12 @@ public final class InfinispanServer implements AutoCloseable {
 
     /** The server's output (appended across restarts). */
     public Path log() {
-        return home.resolve("server.log");
+        return log;
+    }
+
+    /** The server process while it runs. */
+    public Optional<ProcessHandle> process() {
+        return Optional.ofNullable(handle()).filter(ProcessHandle::isAlive);
     }
 
     public boolean isRunning() {
@@ -272,6 +289,7 @@ public final class InfinispanServer implements AutoCloseable {
     private void writeServerDirectory() {
         try {
             Files.createDirectories(home.resolve("conf"));
+            Files.createDirectories(log.getParent());
             // must stay empty: the server adds every jar in it to a class loader of its own
             Files.createDirectories(home.resolve("lib"));
             Files.writeString(home.resolve("conf/infinispan.xml"), serverXml(port), StandardCharsets.UTF_8);

@@ -49,13 +49,15 @@ public final class S3ProxyServer implements AutoCloseable {
     private final URI endpoint;
     private final Path home;
     private final boolean owned;
+    private final boolean deleteOnClose;
     private final Thread stopHook;
 
-    private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned, Thread stopHook) {
+    private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned, boolean deleteOnClose, Thread stopHook) {
         this.process = process;
         this.endpoint = endpoint;
         this.home = home;
         this.owned = owned;
+        this.deleteOnClose = deleteOnClose;
         this.stopHook = stopHook;
     }
 
@@ -73,15 +75,24 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** Starts a server keeping its buckets under {@code home/data}; {@link #close()} deletes {@code home}. */
     public static S3ProxyServer start(Path home) {
+        return start(home, 0, home.resolve("s3proxy.log"), true);
+    }
+
+    /**
+     * Starts a server on {@code port} of 127.0.0.1 (0: a free one) keeping its buckets under {@code home/data}
+     * and its output in {@code log}; with {@code deleteOnClose} false, {@link #close()} only stops it and the
+     * buckets survive (the local stack, see {@link S3ProxyLauncher}).
+     */
+    public static S3ProxyServer start(Path home, int port, Path log, boolean deleteOnClose) {
         Path jar = locateJar();
         Path data = home.resolve("data");
-        Path log = home.resolve("s3proxy.log");
         Process process = null;
         Thread stopHook = null;
         try {
             Files.createDirectories(data);
-            int port = freePort();
-            URI endpoint = URI.create("http://127.0.0.1:" + port);
+            Files.createDirectories(log.toAbsolutePath().getParent());
+            int chosen = port > 0 ? port : freePort();
+            URI endpoint = URI.create("http://127.0.0.1:" + chosen);
             Path properties = home.resolve("s3proxy.properties");
             Files.writeString(properties, String.join("\n",
                     "s3proxy.endpoint=" + endpoint,
@@ -103,23 +114,27 @@ public final class S3ProxyServer implements AutoCloseable {
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
                     .start();
-            // registered at once, so that a test JVM ended while S3Proxy starts leaves no server behind
+            // registered at once, so that a JVM ended while S3Proxy starts leaves no server behind
             // (only JDK classes in the hook: this class's loader may be closed when the JVM exits)
             Process started = process;
             stopHook = new Thread(() -> {
                 stop(started);
-                deleteTree(home);
+                if (deleteOnClose) {
+                    deleteTree(home);
+                }
             }, "berth-s3proxy-stop");
             Runtime.getRuntime().addShutdownHook(stopHook);
-            awaitReady(process, port, log);
-            return new S3ProxyServer(process, endpoint, home, true, stopHook);
+            awaitReady(process, chosen, log);
+            return new S3ProxyServer(process, endpoint, home, true, deleteOnClose, stopHook);
         } catch (IOException | RuntimeException e) {
             String output = tail(log);
             if (process != null) {
                 stop(process);
             }
             removeHook(stopHook);
-            deleteTree(home);
+            if (deleteOnClose) {
+                deleteTree(home);
+            }
             throw new IllegalStateException("S3Proxy did not start: " + e.getMessage()
                     + "\n--- s3proxy output ---\n" + output, e);
         }
@@ -134,12 +149,12 @@ public final class S3ProxyServer implements AutoCloseable {
         synchronized (SHARED_LOCK) {
             String known = System.getProperty(ENDPOINT_PROPERTY);
             if (known != null) {
-                return new S3ProxyServer(null, URI.create(known), null, false, null);
+                return new S3ProxyServer(null, URI.create(known), null, false, false, null);
             }
             // its shutdown hook stops it when the JVM exits
             S3ProxyServer server = start();
             System.setProperty(ENDPOINT_PROPERTY, server.endpoint.toString());
-            return new S3ProxyServer(null, server.endpoint, null, false, null);
+            return new S3ProxyServer(null, server.endpoint, null, false, false, null);
         }
     }
 
@@ -174,16 +189,26 @@ public final class S3ProxyServer implements AutoCloseable {
         return Optional.ofNullable(home).map(h -> h.resolve("data"));
     }
 
+    /** The S3Proxy process of a server started by {@link #start}; empty for {@link #shared()}. */
+    public Optional<ProcessHandle> process() {
+        return owned ? Optional.of(process.toHandle()) : Optional.empty();
+    }
+
     public boolean isAlive() {
         return owned ? process.isAlive() : accepts(port());
     }
 
-    /** Stops a server started by {@link #start} and deletes its data; a no-op for {@link #shared()}. */
+    /**
+     * Stops a server started by {@link #start} and deletes its data (unless started to keep it); a no-op for
+     * {@link #shared()}.
+     */
     @Override
     public void close() {
         if (owned) {
             stop(process);
-            deleteTree(home);
+            if (deleteOnClose) {
+                deleteTree(home);
+            }
             removeHook(stopHook);
         }
     }
