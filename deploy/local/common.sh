@@ -194,9 +194,10 @@ port_holder() {
   proc=${line#users:((\"}
   proc=${proc%%\"*}
   pid=${line##*pid=}
-  args=$(cmdline_of "$pid" | tr -s '\n\t ' '   ' | cut -c 1-160)
+  args=$(cmdline_of "$pid" | tr -s '\n\t ' '   ')
   args=${args% }
-  printf '%s (pid %s)%s' "$proc" "$pid" "${args:+: $args}"
+  if [ "${#args}" -gt 120 ]; then args="${args:0:120}..."; fi
+  printf '%s (pid %s%s)' "$proc" "$pid" "${args:+: $args}"
 }
 
 # port_taken_message PORT WHAT SETTING: the message for a port already in use, naming what holds it when ss can
