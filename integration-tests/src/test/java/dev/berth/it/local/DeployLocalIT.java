@@ -54,8 +54,8 @@ class DeployLocalIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String ADMIN_PASSWORD = "deploy-local-it-" + UUID.randomUUID().toString().substring(0, 8);
-    // a bound against a hang, not a speed check: up itself waits up to 180 s per service
-    private static final Duration UP_LIMIT = Duration.ofMinutes(6);
+    // a bound against a hang, not a speed check (up itself gives each service 180 s)
+    private static final Duration UP_LIMIT = Duration.ofMinutes(10);
     private static final Duration SETTLE = Duration.ofSeconds(30);
 
     private static Path repo;
