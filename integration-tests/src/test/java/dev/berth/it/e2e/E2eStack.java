@@ -111,7 +111,8 @@ public final class E2eStack implements AutoCloseable {
     private final EmbeddedDatabase database;
     private final S3ProxyServer s3;
     private final InfinispanServer infinispan;
-    private final KeycloakServer keycloak;
+    /* started beside the other services; token-service waits for it */
+    private final CompletableFuture<KeycloakServer> keycloak;
     private final TestCluster cluster;
     private final StackProcess tokenService;
     private final StackProcess registryA;
@@ -150,35 +151,32 @@ public final class E2eStack implements AutoCloseable {
         TokenServiceProcess.runnerJar();
         CatalogServiceProcess.runnerJar();
         GcWorkerProcess.runnerJar();
-        // the real components, side by side (Keycloak is the run's: the auth tests share it)
+        // the real components side by side; Keycloak (the run's, shared with the auth tests; the slowest) is only
+        // needed by token-service, which starts last, so the other services start while it boots
+        CompletableFuture<KeycloakServer> keycloak = async(environment::keycloak);
         CompletableFuture<EmbeddedDatabase> database = async(() -> environment.track(
                 EmbeddedDatabase.startRestartable("e2e-postgres")));
         CompletableFuture<S3ProxyServer> s3 = async(() -> environment.track(
                 S3ProxyServer.start(ItPaths.newWorkDir("e2e-s3"))));
         CompletableFuture<InfinispanServer> infinispan = async(() -> environment.track(
                 InfinispanServer.start(ItPaths.newWorkDir("e2e-infinispan"))));
-        CompletableFuture<KeycloakServer> keycloak = async(environment::keycloak);
-        E2eStack stack = new E2eStack(join(database), join(s3), join(infinispan), join(keycloak), TestCluster.fresh(12));
+        E2eStack stack = new E2eStack(join(database), join(s3), join(infinispan), keycloak, TestCluster.fresh(12));
         environment.track(stack);
-        System.out.printf("[berth-it] e2e: PostgreSQL, S3Proxy, Infinispan and Keycloak up in %d ms%n",
+        System.out.printf("[berth-it] e2e: PostgreSQL, S3Proxy and Infinispan up in %d ms%n",
                 (System.nanoTime() - started) / 1_000_000);
         stack.database.createDatabase(DATABASE);
-        // registry-api A migrates the registry schema that gc-worker and catalog-service read: it goes first
-        CompletableFuture<StackProcess> tokens = async(stack.tokenService::start);
-        stack.registryA.start();
-        join(tokens);
-        List<CompletableFuture<StackProcess>> rest = new ArrayList<>();
-        for (StackProcess process : List.of(stack.registryB, stack.catalog, stack.gcA, stack.gcB)) {
-            rest.add(async(process::start));
+        // one after the other (two cores): registry-api A first, it migrates the registry schema the others read
+        for (StackProcess process : List.of(stack.registryA, stack.registryB, stack.catalog, stack.gcA, stack.gcB)) {
+            process.start();
         }
-        rest.forEach(E2eStack::join);
+        stack.tokenService.start();
         System.out.printf("[berth-it] e2e stack ready in %d ms: %s%n", (System.nanoTime() - started) / 1_000_000,
                 stack.summary());
         return stack;
     }
 
-    private E2eStack(EmbeddedDatabase database, S3ProxyServer s3, InfinispanServer infinispan, KeycloakServer keycloak,
-            TestCluster cluster) {
+    private E2eStack(EmbeddedDatabase database, S3ProxyServer s3, InfinispanServer infinispan,
+            CompletableFuture<KeycloakServer> keycloak, TestCluster cluster) {
         this.database = database;
         this.s3 = s3;
         this.infinispan = infinispan;
@@ -194,7 +192,7 @@ public final class E2eStack implements AutoCloseable {
         String realm = "http://127.0.0.1:" + tokenPort + "/token";
         String jwks = "http://127.0.0.1:" + tokenPort + "/.well-known/jwks.json";
         this.tokenService = new StackProcess("token-service", tokenPort, port -> TokenServiceProcess.start("e2e", port,
-                database, DATABASE, tokenServiceProperties(policy)).process());
+                database, DATABASE, tokenServiceProperties(join(keycloak), policy)).process());
         Map<String, String> registry = registryProperties(realm);
         this.registryA = new StackProcess("registry-api-a", FreePorts.loopbackPort(),
                 port -> RegistryProcess.start("e2e-a", port, database, DATABASE, null, registry).process());
@@ -213,7 +211,7 @@ public final class E2eStack implements AutoCloseable {
                 port -> GcWorkerProcess.start("e2e-b", port, database, DATABASE, null, gcProperties(realm, jwks)).process());
     }
 
-    private Map<String, String> tokenServiceProperties(Path policy) {
+    private static Map<String, String> tokenServiceProperties(KeycloakServer keycloak, Path policy) {
         Map<String, String> properties = new LinkedHashMap<>();
         properties.put("token.services", SERVICE);
         properties.put("token.keycloak.url", keycloak.url());
@@ -288,7 +286,7 @@ public final class E2eStack implements AutoCloseable {
     }
 
     public KeycloakServer keycloak() {
-        return keycloak;
+        return join(keycloak);
     }
 
     public TestCluster cluster() {
@@ -484,7 +482,7 @@ public final class E2eStack implements AutoCloseable {
     public String summary() {
         StringBuilder text = new StringBuilder();
         text.append("PostgreSQL 127.0.0.1:").append(database.port()).append(", S3 ").append(s3.endpoint())
-                .append(", Infinispan ").append(infinispan.hosts()).append(", Keycloak ").append(keycloak.url())
+                .append(", Infinispan ").append(infinispan.hosts()).append(", Keycloak ").append(keycloak().url())
                 .append(", cluster ").append(cluster.name());
         for (StackProcess process : services()) {
             text.append(", ").append(process);

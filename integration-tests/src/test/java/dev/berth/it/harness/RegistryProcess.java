@@ -16,8 +16,11 @@ import java.util.Map;
  */
 public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
 
-    /** How long a registry-api process may take to become ready. */
-    public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    /**
+     * How long a service process may take to become ready: 90 s, or {@code -Dberth.it.readySeconds} on a machine busy
+     * with other work.
+     */
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(Long.getLong("berth.it.readySeconds", 90));
 
     private final String name;
     private final int port;
