@@ -145,14 +145,16 @@ class CiStoryIT {
         assertThat(referrers.path("manifests").get(0).path("artifactType").asText()).isEqualTo(SIGNATURE_TYPE);
 
         // catalog-service follows the events: search, then the tag with its platforms and its signature
-        await("search finds the repository and build-4", () -> {
-            JsonNode found = stack.getJson(stack.catalog(), "/api/v1/search?q=retained", E2eStack.DEVELOPER,
+        // search matches repository names and tag names
+        await("search finds the repository and its tag build-4", () -> {
+            JsonNode byName = stack.getJson(stack.catalog(), "/api/v1/search?q=retained", E2eStack.DEVELOPER,
                     "registry:catalog:*");
-            List<String> repositories = names(found.path("repositories"), "name");
+            JsonNode byTag = stack.getJson(stack.catalog(), "/api/v1/search?q=build-4", E2eStack.DEVELOPER,
+                    "registry:catalog:*");
             List<String> tags = new ArrayList<>();
-            found.path("tags").forEach(t -> tags.add(t.path("repository").asText() + ":" + t.path("name").asText()));
-            return repositories.contains(REPOSITORY) && tags.contains(REPOSITORY + ":build-4") ? null
-                    : "search answered " + found;
+            byTag.path("tags").forEach(t -> tags.add(t.path("repository").asText() + ":" + t.path("name").asText()));
+            return names(byName.path("repositories"), "name").contains(REPOSITORY) && tags.contains(REPOSITORY + ":build-4")
+                    ? null : "search answered " + byName + " and " + byTag;
         });
         await("the tag shows both platforms and the signature", () -> {
             JsonNode tag = stack.getJson(stack.catalog(), "/api/v1/repositories/" + REPOSITORY + "/tags/build-4",

@@ -305,7 +305,8 @@ public final class RegistryClient {
 
     /** The referrers of a manifest (an OCI index), optionally filtered by artifact type. */
     public JsonNode referrers(String repository, String digest, String artifactType) {
-        String query = artifactType == null ? "" : "?artifactType=" + artifactType;
+        String query = artifactType == null ? "" : "?artifactType="
+                + java.net.URLEncoder.encode(artifactType, StandardCharsets.UTF_8);
         HttpResponse<byte[]> response = send("referrers", pullScope(repository), r -> HttpRequest.newBuilder(
                 r.uri(path(repository, "/referrers/" + digest + query))).header("Accept", MediaTypes.OCI_INDEX).GET());
         if (response.statusCode() != 200) {
