@@ -22,8 +22,9 @@ public final class ItEnvironment implements AutoCloseable {
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private EmbeddedDatabase database;
-    private KeycloakServer keycloak;
-    private AssertionError keycloakFailure;
+    private final Object keycloakLock = new Object();
+    private volatile KeycloakServer keycloak;
+    private volatile AssertionError keycloakFailure;
     private RegistryUnderTest sharedRegistry;
     private AssertionError sharedRegistryFailure;
     private boolean closed;
@@ -66,7 +67,14 @@ public final class ItEnvironment implements AutoCloseable {
      * test that needs one (the auth tests, the end-to-end stack): it takes 10-40 s and 500 MB. A start-up failure is
      * remembered, as for the shared registry.
      */
-    public synchronized KeycloakServer keycloak() {
+    public KeycloakServer keycloak() {
+        // a lock of its own: other parts start (and are tracked) while Keycloak boots
+        synchronized (keycloakLock) {
+            return startKeycloak();
+        }
+    }
+
+    private KeycloakServer startKeycloak() {
         checkOpen();
         if (keycloakFailure != null) {
             throw new AssertionError("Keycloak failed to start earlier in this run: " + keycloakFailure.getMessage(),
@@ -121,7 +129,7 @@ public final class ItEnvironment implements AutoCloseable {
         return resource;
     }
 
-    private void checkOpen() {
+    private synchronized void checkOpen() {
         if (closed) {
             throw new IllegalStateException("environment already closed");
         }
