@@ -16,8 +16,11 @@ import java.util.Map;
  */
 public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
 
-    /** How long a registry-api process may take to become ready. */
-    public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    /**
+     * How long a service process may take to become ready: 90 s, or {@code -Dberth.it.readySeconds} on a machine busy
+     * with other work.
+     */
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(Long.getLong("berth.it.readySeconds", 90));
 
     private final String name;
     private final int port;
@@ -61,8 +64,13 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
      */
     public static RegistryProcess start(String name, EmbeddedDatabase database, String dbName, Path storage,
             Map<String, String> properties) {
+        return start(name, FreePorts.loopbackPort(), database, dbName, storage, properties);
+    }
+
+    /** As {@link #start(String, EmbeddedDatabase, String, Path, Map)} on a given port (a restart keeps its address). */
+    public static RegistryProcess start(String name, int port, EmbeddedDatabase database, String dbName, Path storage,
+            Map<String, String> properties) {
         Path jar = runnerJar();
-        int port = FreePorts.loopbackPort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java,
                 "-Xmx1g",

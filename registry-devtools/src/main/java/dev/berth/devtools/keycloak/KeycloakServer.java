@@ -44,7 +44,8 @@ public final class KeycloakServer implements AutoCloseable {
     public static final String TOKEN_SERVICE_SECRET = "berth-token-service-dev-secret";
     public static final String READY_PREFIX = "Keycloak ready on ";
 
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(300);
+    /* -Dberth.keycloak.start-timeout-seconds: a machine busy with other builds needs longer for the first start */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(Long.getLong("berth.keycloak.start-timeout-seconds", 300));
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
             .version(HttpClient.Version.HTTP_1_1).build();
 

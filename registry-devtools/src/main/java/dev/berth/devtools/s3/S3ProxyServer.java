@@ -45,19 +45,23 @@ public final class S3ProxyServer implements AutoCloseable {
     /* A string literal is the same object in every class loader of the JVM: one lock for all copies of this class. */
     private static final String SHARED_LOCK = "dev.berth.devtools.s3.S3ProxyServer#shared";
 
-    private final Process process;
+    /* replaced by restart(); null for a view of the shared server */
+    private volatile Process process;
     private final URI endpoint;
     private final Path home;
     private final boolean owned;
     private final boolean deleteOnClose;
-    private final Thread stopHook;
+    private final Path log;
+    private Thread stopHook;
 
-    private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned, boolean deleteOnClose, Thread stopHook) {
+    private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned, boolean deleteOnClose, Path log,
+            Thread stopHook) {
         this.process = process;
         this.endpoint = endpoint;
         this.home = home;
         this.owned = owned;
         this.deleteOnClose = deleteOnClose;
+        this.log = log;
         this.stopHook = stopHook;
     }
 
@@ -102,30 +106,23 @@ public final class S3ProxyServer implements AutoCloseable {
                     "jclouds.provider=filesystem",
                     "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
                     ""), StandardCharsets.UTF_8);
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.add("-Xmx512m");
-            command.add("-Djava.net.preferIPv4Stack=true");
-            command.add("-jar");
-            command.add(jar.toString());
-            command.add("--properties");
-            command.add(properties.toString());
-            process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
+            process = launch(jar, properties, log);
             // registered at once, so that a JVM ended while S3Proxy starts leaves no server behind
             // (only JDK classes in the hook: this class's loader may be closed when the JVM exits)
-            Process started = process;
+            S3ProxyServer server = new S3ProxyServer(process, endpoint, home, true, deleteOnClose, log, null);
             stopHook = new Thread(() -> {
-                stop(started);
+                Process current = server.process;
+                if (current != null) {
+                    stop(current);
+                }
                 if (deleteOnClose) {
                     deleteTree(home);
                 }
             }, "berth-s3proxy-stop");
+            server.stopHook = stopHook;
             Runtime.getRuntime().addShutdownHook(stopHook);
             awaitReady(process, chosen, log);
-            return new S3ProxyServer(process, endpoint, home, true, deleteOnClose, stopHook);
+            return server;
         } catch (IOException | RuntimeException e) {
             String output = tail(log);
             if (process != null) {
@@ -140,6 +137,56 @@ public final class S3ProxyServer implements AutoCloseable {
         }
     }
 
+    private static Process launch(Path jar, Path properties, Path log) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        command.add("-Djava.net.preferIPv4Stack=true");
+        command.add("-jar");
+        command.add(jar.toString());
+        command.add("--properties");
+        command.add(properties.toString());
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+    }
+
+    /**
+     * Stops the server (SIGTERM, then SIGKILL) and keeps its buckets, so that {@link #restart()} brings the same
+     * data back on the same port: an S3 outage for tests. Only for servers started with {@link #start}.
+     */
+    public synchronized void stop() {
+        requireOwned();
+        Process current = process;
+        if (current != null && current.isAlive()) {
+            stop(current);
+            System.out.printf("[berth-s3proxy] stopped the server on %s (pid %d)%n", endpoint, current.pid());
+        }
+    }
+
+    /** Starts a stopped server again on the same port and data, and waits until it listens; a no-op while it runs. */
+    public synchronized void restart() {
+        requireOwned();
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        try {
+            process = launch(locateJar(), home.resolve("s3proxy.properties"), log);
+            awaitReady(process, port(), log);
+            System.out.printf("[berth-s3proxy] restarted the server on %s (pid %d)%n", endpoint, process.pid());
+        } catch (IOException e) {
+            throw new IllegalStateException("S3Proxy did not restart: " + e.getMessage() + "\n--- s3proxy output ---\n"
+                    + tail(log), e);
+        }
+    }
+
+    private void requireOwned() {
+        if (!owned) {
+            throw new IllegalStateException("the shared S3Proxy server cannot be stopped or restarted from a view of it");
+        }
+    }
+
     /**
      * The server shared by every test of this JVM, started on first use and stopped when the JVM exits.
      * Test code loaded by other class loaders (Quarkus tests) gets a view of the same server: its endpoint
@@ -149,12 +196,12 @@ public final class S3ProxyServer implements AutoCloseable {
         synchronized (SHARED_LOCK) {
             String known = System.getProperty(ENDPOINT_PROPERTY);
             if (known != null) {
-                return new S3ProxyServer(null, URI.create(known), null, false, false, null);
+                return new S3ProxyServer(null, URI.create(known), null, false, false, null, null);
             }
             // its shutdown hook stops it when the JVM exits
             S3ProxyServer server = start();
             System.setProperty(ENDPOINT_PROPERTY, server.endpoint.toString());
-            return new S3ProxyServer(null, server.endpoint, null, false, false, null);
+            return new S3ProxyServer(null, server.endpoint, null, false, false, null, null);
         }
     }
 
@@ -189,13 +236,13 @@ public final class S3ProxyServer implements AutoCloseable {
         return Optional.ofNullable(home).map(h -> h.resolve("data"));
     }
 
+    public boolean isAlive() {
+        return owned ? process.isAlive() : accepts(port());
+    }
+
     /** The S3Proxy process of a server started by {@link #start}; empty for {@link #shared()}. */
     public Optional<ProcessHandle> process() {
         return owned ? Optional.of(process.toHandle()) : Optional.empty();
-    }
-
-    public boolean isAlive() {
-        return owned ? process.isAlive() : accepts(port());
     }
 
     /**
@@ -205,7 +252,10 @@ public final class S3ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         if (owned) {
-            stop(process);
+            Process current = process;
+            if (current != null) {
+                stop(current);
+            }
             if (deleteOnClose) {
                 deleteTree(home);
             }
