@@ -54,13 +54,7 @@ public final class AuthStack {
             EmbeddedDatabase database = environment.database();
             database.createDatabase("auth_tokens");
             database.createDatabase("auth_registry");
-            KeycloakServer keycloak;
-            try {
-                keycloak = environment.track(KeycloakServer.start(KeycloakServer.Options.defaults()
-                        .withLogFile(ItPaths.newLogFile("keycloak"))));
-            } catch (RuntimeException e) {
-                throw new AssertionError("Keycloak did not start: " + e.getMessage(), e);
-            }
+            KeycloakServer keycloak = environment.keycloak();
             TokenServiceProcess tokens = environment.track(TokenServiceProcess.start("auth", database, "auth_tokens", Map.of(
                     "token.services", SERVICE,
                     "token.keycloak.url", keycloak.url(),

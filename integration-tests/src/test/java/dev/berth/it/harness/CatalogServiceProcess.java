@@ -21,8 +21,13 @@ public final class CatalogServiceProcess extends ServiceProcess {
     /** Starts catalog-service with extra {@code -Dkey=value} settings (cluster, auth, ...) and waits until it is ready. */
     public static CatalogServiceProcess start(String name, EmbeddedDatabase database, String dbName,
             Map<String, String> properties) {
+        return start(name, FreePorts.loopbackPort(), database, dbName, properties);
+    }
+
+    /** As {@link #start(String, EmbeddedDatabase, String, Map)} on a given port (a restart keeps its address). */
+    public static CatalogServiceProcess start(String name, int port, EmbeddedDatabase database, String dbName,
+            Map<String, String> properties) {
         Path jar = runnerJar();
-        int port = FreePorts.loopbackPort();
         ManagedProcess process = ServiceLauncher.start("catalog-service-" + name,
                 ServiceLauncher.command(port, database, dbName, true), properties, jar);
         CatalogServiceProcess service = new CatalogServiceProcess(name, port, process);

@@ -27,8 +27,13 @@ public final class GcWorkerProcess extends ServiceProcess {
      */
     public static GcWorkerProcess start(String name, EmbeddedDatabase database, String dbName, Path storage,
             Map<String, String> properties) {
+        return start(name, FreePorts.loopbackPort(), database, dbName, storage, properties);
+    }
+
+    /** As {@link #start(String, EmbeddedDatabase, String, Path, Map)} on a given port (a restart keeps its address). */
+    public static GcWorkerProcess start(String name, int port, EmbeddedDatabase database, String dbName, Path storage,
+            Map<String, String> properties) {
         Path jar = runnerJar();
-        int port = FreePorts.loopbackPort();
         List<String> command = ServiceLauncher.command(port, database, dbName, true);
         Map<String, String> settings = new LinkedHashMap<>();
         if (storage != null) {

@@ -4,6 +4,8 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.Deque;
 
+import dev.berth.devtools.keycloak.KeycloakServer;
+
 /**
  * Everything one test JVM starts and shares: the embedded PostgreSQL, the registry under test, and any
  * other process a test hands over with {@link #track}. Created once; closed by JUnit at the end of the run
@@ -20,6 +22,8 @@ public final class ItEnvironment implements AutoCloseable {
 
     private final Deque<AutoCloseable> resources = new ArrayDeque<>();
     private EmbeddedDatabase database;
+    private KeycloakServer keycloak;
+    private AssertionError keycloakFailure;
     private RegistryUnderTest sharedRegistry;
     private AssertionError sharedRegistryFailure;
     private boolean closed;
@@ -55,6 +59,29 @@ public final class ItEnvironment implements AutoCloseable {
             database = track(EmbeddedDatabase.start());
         }
         return database;
+    }
+
+    /**
+     * The real Keycloak with the Berth realm (deploy/keycloak), started once per run on first use and shared by every
+     * test that needs one (the auth tests, the end-to-end stack): it takes 10-40 s and 500 MB. A start-up failure is
+     * remembered, as for the shared registry.
+     */
+    public synchronized KeycloakServer keycloak() {
+        checkOpen();
+        if (keycloakFailure != null) {
+            throw new AssertionError("Keycloak failed to start earlier in this run: " + keycloakFailure.getMessage(),
+                    keycloakFailure);
+        }
+        if (keycloak == null) {
+            try {
+                keycloak = track(KeycloakServer.start(KeycloakServer.Options.defaults()
+                        .withLogFile(ItPaths.newLogFile("keycloak"))));
+            } catch (RuntimeException e) {
+                keycloakFailure = new AssertionError("Keycloak did not start: " + e.getMessage(), e);
+                throw keycloakFailure;
+            }
+        }
+        return keycloak;
     }
 
     /**

@@ -61,8 +61,13 @@ public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
      */
     public static RegistryProcess start(String name, EmbeddedDatabase database, String dbName, Path storage,
             Map<String, String> properties) {
+        return start(name, FreePorts.loopbackPort(), database, dbName, storage, properties);
+    }
+
+    /** As {@link #start(String, EmbeddedDatabase, String, Path, Map)} on a given port (a restart keeps its address). */
+    public static RegistryProcess start(String name, int port, EmbeddedDatabase database, String dbName, Path storage,
+            Map<String, String> properties) {
         Path jar = runnerJar();
-        int port = FreePorts.loopbackPort();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new ArrayList<>(List.of(java,
                 "-Xmx1g",

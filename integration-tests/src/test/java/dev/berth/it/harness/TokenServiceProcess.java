@@ -36,6 +36,12 @@ public final class TokenServiceProcess implements AutoCloseable {
         return start(name, database, dbName, null, properties);
     }
 
+    /** As {@link #start(String, EmbeddedDatabase, String, Map)} on a given port (a restart keeps its address). */
+    public static TokenServiceProcess start(String name, int port, EmbeddedDatabase database, String dbName,
+            Map<String, String> properties) {
+        return start(name, port, database, dbName, null, properties);
+    }
+
     /**
      * As {@link #start(String, EmbeddedDatabase, String, Map)}, serving HTTPS only with the certificates of
      * {@code deploy/local/make-certs} in {@code certs} ({@code server.crt}, {@code server.key}, {@code ca.crt}):
@@ -48,8 +54,12 @@ public final class TokenServiceProcess implements AutoCloseable {
 
     private static TokenServiceProcess start(String name, EmbeddedDatabase database, String dbName, Path certs,
             Map<String, String> properties) {
+        return start(name, FreePorts.loopbackPort(), database, dbName, certs, properties);
+    }
+
+    private static TokenServiceProcess start(String name, int port, EmbeddedDatabase database, String dbName, Path certs,
+            Map<String, String> properties) {
         Path jar = runnerJar();
-        int port = FreePorts.loopbackPort();
         int plainPort = certs == null ? port : FreePorts.loopbackPort();
         List<String> command = ServiceLauncher.command(plainPort, database, dbName, false);
         if (certs != null) {

@@ -38,6 +38,11 @@ public final class MultiArchImage {
     }
 
     public static MultiArchImage generate(Path dir, String tag, RandomContent random) {
+        return generate(dir, tag, random, bigLayerBytes());
+    }
+
+    /** As {@link #generate(Path, String, RandomContent)} with the largest layer's file of {@code bigLayerBytes}. */
+    public static MultiArchImage generate(Path dir, String tag, RandomContent random, long bigLayerBytes) {
         OciLayout layout = OciLayout.create(dir);
         byte[] shared = random.bytes(KIB);
         OciLayout.Layer base = layout.writeLayer(true, tar -> {
@@ -52,7 +57,7 @@ public final class MultiArchImage {
                 }),
                 layout.writeLayer(false, tar -> {
                     tar.directory("amd64");
-                    tar.file("amd64/big.bin", 0644, bigLayerBytes(), out -> random.write(out, bigLayerBytes()));
+                    tar.file("amd64/big.bin", 0644, bigLayerBytes, out -> random.write(out, bigLayerBytes));
                 }))));
         platforms.add(platform(layout, "arm64", "v8", base, List.of(
                 layout.writeLayer(true, tar -> {

@@ -108,6 +108,11 @@ public final class EmbeddedPostgresLauncher {
      * {@code dataDir}. The caller owns the result and must {@link EmbeddedPostgres#close() close} it.
      */
     public static EmbeddedPostgres start(int port, Path dataDir) throws IOException {
+        return start(port, dataDir, ProcessBuilder.Redirect.INHERIT);
+    }
+
+    /** As {@link #start(int, Path)}, the server's output going to {@code output} (a log file of the tests). */
+    public static EmbeddedPostgres start(int port, Path dataDir, ProcessBuilder.Redirect output) throws IOException {
         Path dir = dataDir.toAbsolutePath().normalize();
         checkPortFree(port);
         prepareDataDirectory(dir);
@@ -122,8 +127,8 @@ public final class EmbeddedPostgresLauncher {
                 .setLocaleConfig("locale", "C")
                 .setPGStartupWait(STARTUP_WAIT)
                 // the server's own output goes to this process's stdout (the log file of deploy/local/up)
-                .setOutputRedirector(ProcessBuilder.Redirect.INHERIT)
-                .setErrorRedirector(ProcessBuilder.Redirect.INHERIT)
+                .setOutputRedirector(output)
+                .setErrorRedirector(output)
                 // main() stops the server in its own hook, so that it can report it
                 .setRegisterShutdownHook(false)
                 .start();

@@ -45,11 +45,12 @@ public final class S3ProxyServer implements AutoCloseable {
     /* A string literal is the same object in every class loader of the JVM: one lock for all copies of this class. */
     private static final String SHARED_LOCK = "dev.berth.devtools.s3.S3ProxyServer#shared";
 
-    private final Process process;
+    /* replaced by restart(); null for a view of the shared server */
+    private volatile Process process;
     private final URI endpoint;
     private final Path home;
     private final boolean owned;
-    private final Thread stopHook;
+    private Thread stopHook;
 
     private S3ProxyServer(Process process, URI endpoint, Path home, boolean owned, Thread stopHook) {
         this.process = process;
@@ -91,28 +92,21 @@ public final class S3ProxyServer implements AutoCloseable {
                     "jclouds.provider=filesystem",
                     "jclouds.filesystem.basedir=" + data.toAbsolutePath(),
                     ""), StandardCharsets.UTF_8);
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.add("-Xmx512m");
-            command.add("-Djava.net.preferIPv4Stack=true");
-            command.add("-jar");
-            command.add(jar.toString());
-            command.add("--properties");
-            command.add(properties.toString());
-            process = new ProcessBuilder(command)
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
+            process = launch(jar, properties, log);
             // registered at once, so that a test JVM ended while S3Proxy starts leaves no server behind
             // (only JDK classes in the hook: this class's loader may be closed when the JVM exits)
-            Process started = process;
+            S3ProxyServer server = new S3ProxyServer(process, endpoint, home, true, null);
             stopHook = new Thread(() -> {
-                stop(started);
+                Process current = server.process;
+                if (current != null) {
+                    stop(current);
+                }
                 deleteTree(home);
             }, "berth-s3proxy-stop");
+            server.stopHook = stopHook;
             Runtime.getRuntime().addShutdownHook(stopHook);
             awaitReady(process, port, log);
-            return new S3ProxyServer(process, endpoint, home, true, stopHook);
+            return server;
         } catch (IOException | RuntimeException e) {
             String output = tail(log);
             if (process != null) {
@@ -122,6 +116,57 @@ public final class S3ProxyServer implements AutoCloseable {
             deleteTree(home);
             throw new IllegalStateException("S3Proxy did not start: " + e.getMessage()
                     + "\n--- s3proxy output ---\n" + output, e);
+        }
+    }
+
+    private static Process launch(Path jar, Path properties, Path log) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("-Xmx512m");
+        command.add("-Djava.net.preferIPv4Stack=true");
+        command.add("-jar");
+        command.add(jar.toString());
+        command.add("--properties");
+        command.add(properties.toString());
+        return new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .start();
+    }
+
+    /**
+     * Stops the server (SIGTERM, then SIGKILL) and keeps its buckets, so that {@link #restart()} brings the same
+     * data back on the same port: an S3 outage for tests. Only for servers started with {@link #start}.
+     */
+    public synchronized void stop() {
+        requireOwned();
+        Process current = process;
+        if (current != null && current.isAlive()) {
+            stop(current);
+            System.out.printf("[berth-s3proxy] stopped the server on %s (pid %d)%n", endpoint, current.pid());
+        }
+    }
+
+    /** Starts a stopped server again on the same port and data, and waits until it listens; a no-op while it runs. */
+    public synchronized void restart() {
+        requireOwned();
+        if (process != null && process.isAlive()) {
+            return;
+        }
+        Path log = home.resolve("s3proxy.log");
+        try {
+            process = launch(locateJar(), home.resolve("s3proxy.properties"), log);
+            awaitReady(process, port(), log);
+            System.out.printf("[berth-s3proxy] restarted the server on %s (pid %d)%n", endpoint, process.pid());
+        } catch (IOException e) {
+            throw new IllegalStateException("S3Proxy did not restart: " + e.getMessage() + "\n--- s3proxy output ---\n"
+                    + tail(log), e);
+        }
+    }
+
+    private void requireOwned() {
+        if (!owned) {
+            throw new IllegalStateException("the shared S3Proxy server cannot be stopped or restarted from a view of it");
         }
     }
 
@@ -182,7 +227,10 @@ public final class S3ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         if (owned) {
-            stop(process);
+            Process current = process;
+            if (current != null) {
+                stop(current);
+            }
             deleteTree(home);
             removeHook(stopHook);
         }
