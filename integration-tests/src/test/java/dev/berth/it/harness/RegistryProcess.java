@@ -17,7 +17,7 @@ import java.util.Map;
 public final class RegistryProcess implements RegistryUnderTest, AutoCloseable {
 
     /** How long a registry-api process may take to become ready. */
-    public static final Duration READY_TIMEOUT = Duration.ofSeconds(180);
+    public static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
 
     private final String name;
     private final int port;
