@@ -79,7 +79,7 @@ class InfrastructureFaultsIT {
     @Order(1)
     void infinispanStoppedPullsAndPushesGoOnFromPostgres() {
         RegistryClient ci = stack.client(E2eStack.CI);
-        Image before = ci.push(image("faults/cache", "v1"), false);
+        Image before = ci.push(image("ci/faults/cache", "v1"), false);
         for (StackProcess replica : stack.registries()) {
             stack.client(E2eStack.DEVELOPER, replica).verify(before); // cached by tag and digest now
         }
@@ -93,7 +93,7 @@ class InfrastructureFaultsIT {
             Image byDigest = untagged(before);
             Image moved = null;
             for (StackProcess pusher : stack.registries()) {
-                moved = stack.client(E2eStack.CI, pusher).push(image("faults/cache", "v1"), true);
+                moved = stack.client(E2eStack.CI, pusher).push(image("ci/faults/cache", "v1"), true);
                 for (StackProcess replica : stack.registries()) {
                     RegistryClient developer = stack.client(E2eStack.DEVELOPER, replica);
                     developer.verify(byDigest);
@@ -111,7 +111,7 @@ class InfrastructureFaultsIT {
                 awaitCacheState(replica, "ok");
                 // the tag moved while the cache was away: the old entry must not come back
                 stack.client(E2eStack.DEVELOPER, replica).verify(last);
-                stack.client(E2eStack.DEVELOPER, replica).verify(ci.push(image("faults/cache", "v2"), false));
+                stack.client(E2eStack.DEVELOPER, replica).verify(ci.push(image("ci/faults/cache", "v2"), false));
             }
         } finally {
             if (!stack.infinispan().isRunning()) {
@@ -145,9 +145,9 @@ class InfrastructureFaultsIT {
     @Order(2)
     void postgresStoppedGives503AndEverythingRecoversWithoutRestarts() throws IOException {
         RegistryClient ci = stack.client(E2eStack.CI);
-        Image before = ci.push(image("faults/db", "v1"), false);
-        String pull = stack.token(E2eStack.DEVELOPER, "repository:faults/db:pull");
-        String push = stack.token(E2eStack.CI, "repository:faults/db:pull,push");
+        Image before = ci.push(image("ci/faults/db", "v1"), false);
+        String pull = stack.token(E2eStack.DEVELOPER, "repository:ci/faults/db:pull");
+        String push = stack.token(E2eStack.CI, "repository:ci/faults/db:pull,push");
         String catalogToken = stack.token(E2eStack.ADMIN, "registry:catalog:*");
         Map<StackProcess, Integer> starts = new HashMap<>();
         Map<StackProcess, Long> logSizes = new HashMap<>();
@@ -162,14 +162,14 @@ class InfrastructureFaultsIT {
             // every request the registry cannot serve is a quick 503 UNAVAILABLE with an OCI body, never a 500
             for (StackProcess replica : stack.registries()) {
                 await(replica + " answers 503 while PostgreSQL is down",
-                        () -> send(replica, "GET", "/v2/faults/db/manifests/v1", pull, null).statusCode(), s -> s == 503);
+                        () -> send(replica, "GET", "/v2/ci/faults/db/manifests/v1", pull, null).statusCode(), s -> s == 503);
                 for (String[] request : new String[][] {
-                        {"GET", "/v2/faults/db/manifests/v1", pull},
-                        {"GET", "/v2/faults/db/manifests/" + before.digest(), pull},
-                        {"GET", "/v2/faults/db/blobs/" + before.blobs().get(0).digest(), pull},
-                        {"GET", "/v2/faults/db/tags/list", pull},
-                        {"POST", "/v2/faults/db/blobs/uploads/", push},
-                        {"PUT", "/v2/faults/db/manifests/v2", push}}) {
+                        {"GET", "/v2/ci/faults/db/manifests/v1", pull},
+                        {"GET", "/v2/ci/faults/db/manifests/" + before.digest(), pull},
+                        {"GET", "/v2/ci/faults/db/blobs/" + before.blobs().get(0).digest(), pull},
+                        {"GET", "/v2/ci/faults/db/tags/list", pull},
+                        {"POST", "/v2/ci/faults/db/blobs/uploads/", push},
+                        {"PUT", "/v2/ci/faults/db/manifests/v2", push}}) {
                     byte[] body = request[0].equals("PUT") ? before.manifest() : null;
                     HttpResponse<byte[]> response = send(replica, request[0], request[1], request[2], body);
                     answers.add(replica.name() + " " + request[0] + " " + request[1] + " -> " + response.statusCode());
@@ -177,7 +177,7 @@ class InfrastructureFaultsIT {
                             + " during the outage: " + text(response)).isEqualTo(503);
                     assertUnavailableBody(response);
                 }
-                HttpResponse<byte[]> head = send(replica, "HEAD", "/v2/faults/db/blobs/" + before.blobs().get(0).digest(),
+                HttpResponse<byte[]> head = send(replica, "HEAD", "/v2/ci/faults/db/blobs/" + before.blobs().get(0).digest(),
                         pull, null);
                 assertThat(head.statusCode()).as("HEAD blob on " + replica + " during the outage").isEqualTo(503);
                 await(replica + " readiness DOWN", () -> readiness(replica), s -> s == 503);
@@ -185,8 +185,8 @@ class InfrastructureFaultsIT {
             for (StackProcess service : List.of(stack.catalog(), stack.gcWorkerA(), stack.gcWorkerB())) {
                 await(service + " readiness DOWN", () -> readiness(service), s -> s == 503);
             }
-            HttpResponse<byte[]> catalog = send(stack.catalog(), "GET", "/api/v1/repositories/faults/db", catalogToken, null);
-            answers.add("catalog-service GET /api/v1/repositories/faults/db -> " + catalog.statusCode());
+            HttpResponse<byte[]> catalog = send(stack.catalog(), "GET", "/api/v1/repositories/ci/faults/db", catalogToken, null);
+            answers.add("catalog-service GET /api/v1/repositories/ci/faults/db -> " + catalog.statusCode());
             assertThat(catalog.statusCode()).as("catalog-service during the outage: " + text(catalog)).isEqualTo(503);
         } finally {
             System.out.println("[berth-it] faults: answers while PostgreSQL was down: " + answers);
@@ -202,13 +202,13 @@ class InfrastructureFaultsIT {
             assertThat(service.isAlive()).as(service + " alive").isTrue();
         }
         stack.client(E2eStack.DEVELOPER).verify(before);
-        Image after = ci.push(image("faults/db", "v2"), true);
+        Image after = ci.push(image("ci/faults/db", "v2"), true);
         for (StackProcess replica : stack.registries()) {
             stack.client(E2eStack.DEVELOPER, replica).verify(after);
         }
         // the outbox relay and catalog-service's consumer resumed: the push after the outage reaches the catalog
-        await("catalog-service shows faults/db:v2", () -> {
-            HttpResponse<byte[]> tag = send(stack.catalog(), "GET", "/api/v1/repositories/faults/db/tags/v2",
+        await("catalog-service shows ci/faults/db:v2", () -> {
+            HttpResponse<byte[]> tag = send(stack.catalog(), "GET", "/api/v1/repositories/ci/faults/db/tags/v2",
                     stack.token(E2eStack.ADMIN, "registry:catalog:*"), null);
             return tag.statusCode() == 200 ? E2eStack.json(tag.body()).path("digest").asText() : "HTTP " + tag.statusCode();
         }, after.digest()::equals);
@@ -241,19 +241,19 @@ class InfrastructureFaultsIT {
     @Order(3)
     void s3RefusingWritesFailsPushesCleanlyAndServesNoHalfWrittenBlob() throws Exception {
         RegistryClient ci = stack.client(E2eStack.CI);
-        Image existing = ci.push(image("faults/s3", "v1"), false);
+        Image existing = ci.push(image("ci/faults/s3", "v1"), false);
         try (S3FaultProxy proxy = S3FaultProxy.start(stack.s3().port());
                 StackProcess faulty = registryThrough(proxy)) {
             faulty.start();
             RegistryClient developerOnFaulty = stack.client(E2eStack.DEVELOPER, faulty);
             developerOnFaulty.verify(existing);
-            String push = stack.token(E2eStack.CI, "repository:faults/s3:pull,push");
-            String pull = stack.token(E2eStack.DEVELOPER, "repository:faults/s3:pull");
+            String push = stack.token(E2eStack.CI, "repository:ci/faults/s3:pull,push");
+            String pull = stack.token(E2eStack.DEVELOPER, "repository:ci/faults/s3:pull");
 
             for (int status : new int[] {503, 500}) {
                 proxy.refuseWrites(status);
                 Blob monolithic = Blob.of(random.bytes(200_000));
-                HttpResponse<byte[]> refused = send(faulty, "POST", "/v2/faults/s3/blobs/uploads/?digest="
+                HttpResponse<byte[]> refused = send(faulty, "POST", "/v2/ci/faults/s3/blobs/uploads/?digest="
                         + monolithic.digest().replace(":", "%3A"), push, monolithic.data());
                 assertThat(refused.statusCode()).as("monolithic push while S3 answers " + status + ": " + text(refused))
                         .isEqualTo(503);
@@ -268,27 +268,27 @@ class InfrastructureFaultsIT {
                 // nothing half-written is served, on any replica; nothing is recorded
                 for (Blob blob : List.of(monolithic, chunked)) {
                     for (StackProcess replica : List.of(faulty, stack.registryA(), stack.registryB())) {
-                        HttpResponse<byte[]> get = send(replica, "GET", "/v2/faults/s3/blobs/" + blob.digest(), pull, null);
+                        HttpResponse<byte[]> get = send(replica, "GET", "/v2/ci/faults/s3/blobs/" + blob.digest(), pull, null);
                         assertThat(get.statusCode()).as("GET of a refused blob on " + replica + ": " + text(get))
                                 .isEqualTo(404);
                         assertThat(E2eStack.json(get.body()).path("errors").path(0).path("code").asText())
                                 .isEqualTo("BLOB_UNKNOWN");
-                        assertThat(send(replica, "HEAD", "/v2/faults/s3/blobs/" + blob.digest(), pull, null).statusCode())
+                        assertThat(send(replica, "HEAD", "/v2/ci/faults/s3/blobs/" + blob.digest(), pull, null).statusCode())
                                 .as("HEAD of a refused blob on " + replica).isEqualTo(404);
                     }
                     assertThat(stack.queryLong("SELECT count(*) FROM registry.blobs WHERE digest = '" + blob.digest() + "'"))
                             .as("rows of the refused blob " + blob.digest()).isZero();
                 }
                 // a manifest over the refused blob is refused too; existing images still pull through the proxy
-                Image over = RegistryClient.image("faults/s3", "refused", Blob.json("{\"architecture\":\"amd64\","
+                Image over = RegistryClient.image("ci/faults/s3", "refused", Blob.json("{\"architecture\":\"amd64\","
                         + "\"os\":\"linux\"}"), List.of(monolithic), null);
-                HttpResponse<byte[]> manifest = send(faulty, "PUT", "/v2/faults/s3/manifests/refused", push,
+                HttpResponse<byte[]> manifest = send(faulty, "PUT", "/v2/ci/faults/s3/manifests/refused", push,
                         over.manifest(), over.mediaType());
                 assertThat(manifest.statusCode()).as("manifest over a refused blob: " + text(manifest)).isIn(400, 503);
                 developerOnFaulty.verify(existing);
 
                 proxy.allowWrites();
-                Image after = stack.client(E2eStack.CI, faulty).push(RegistryClient.image("faults/s3", "after-" + status,
+                Image after = stack.client(E2eStack.CI, faulty).push(RegistryClient.image("ci/faults/s3", "after-" + status,
                         Blob.json("{\"architecture\":\"amd64\",\"os\":\"linux\",\"nonce\":\"" + status + "\"}"),
                         List.of(monolithic, chunked), null), true);
                 for (StackProcess replica : stack.registries()) {
@@ -322,7 +322,7 @@ class InfrastructureFaultsIT {
 
     /** POST, one PATCH, PUT ?digest=: the first answer that is not the expected 202 (or the PUT's). */
     private HttpResponse<byte[]> chunkedUpload(StackProcess replica, String token, Blob blob) {
-        HttpResponse<byte[]> opened = send(replica, "POST", "/v2/faults/s3/blobs/uploads/", token, null);
+        HttpResponse<byte[]> opened = send(replica, "POST", "/v2/ci/faults/s3/blobs/uploads/", token, null);
         if (opened.statusCode() != 202) {
             return opened;
         }
