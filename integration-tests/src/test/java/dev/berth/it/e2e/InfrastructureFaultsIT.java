@@ -276,7 +276,7 @@ class InfrastructureFaultsIT {
                         assertThat(send(replica, "HEAD", "/v2/ci/faults/s3/blobs/" + blob.digest(), pull, null).statusCode())
                                 .as("HEAD of a refused blob on " + replica).isEqualTo(404);
                     }
-                    assertThat(stack.queryLong("SELECT count(*) FROM registry.blobs WHERE digest = '" + blob.digest() + "'"))
+                    assertThat(stack.queryLong("SELECT count(*) FROM registry.blob WHERE digest = '" + blob.digest() + "'"))
                             .as("rows of the refused blob " + blob.digest()).isZero();
                 }
                 // a manifest over the refused blob is refused too; existing images still pull through the proxy
