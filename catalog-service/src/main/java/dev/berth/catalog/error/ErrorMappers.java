@@ -1,5 +1,6 @@
 package dev.berth.catalog.error;
 
+import dev.berth.core.sql.DatabaseUnavailable;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -45,6 +46,11 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unexpected(RuntimeException e) {
+        if (DatabaseUnavailable.is(e)) {
+            // PostgreSQL is away (the pool reconnects by itself): the client may retry; one line, no stack trace
+            LOG.warnf("request failed: database unavailable (%s)", DatabaseUnavailable.describe(e));
+            return body(503, "UNAVAILABLE", "the database is unavailable; retry later");
+        }
         LOG.errorf(e, "request failed");
         return body(500, "UNKNOWN", "internal error");
     }

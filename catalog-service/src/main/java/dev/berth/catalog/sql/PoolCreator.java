@@ -1,5 +1,6 @@
 package dev.berth.catalog.sql;
 
+import dev.berth.core.sql.PoolTimeouts;
 import io.quarkus.reactive.pg.client.PgPoolCreator;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -21,7 +22,8 @@ public class PoolCreator implements PgPoolCreator {
     public Pool create(Input input) {
         List<PgConnectOptions> databases = input.pgConnectOptionsList();
         databases.forEach(options -> options.setPreparedStatementCacheSqlLimit(STATEMENT_CACHE_SQL_LIMIT));
-        return PgBuilder.pool().with(input.poolOptions()).connectingTo(List.<SqlConnectOptions>copyOf(databases))
+        // bounded connecting, no pool-wait timer (registry-core's PoolTimeouts: quick failures while PostgreSQL is away)
+        return PgBuilder.pool().with(PoolTimeouts.apply(input.poolOptions(), databases, PoolTimeouts.CONNECT_TIMEOUT)).connectingTo(List.<SqlConnectOptions>copyOf(databases))
                 .using(input.vertx()).build();
     }
 }

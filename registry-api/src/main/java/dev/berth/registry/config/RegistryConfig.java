@@ -23,6 +23,21 @@ public interface RegistryConfig {
 
     Gc gc();
 
+    Database database();
+
+    /**
+     * The reactive PostgreSQL pool (the rest is {@code quarkus.datasource.*}). While PostgreSQL is out of reach,
+     * requests fail with {@code 503 UNAVAILABLE}; the pool reconnects by itself.
+     */
+    interface Database {
+        /**
+         * How long opening a connection may take (a server that does not answer; one that refuses fails at
+         * once). Vert.x would wait 60 s.
+         */
+        @WithDefault("5s")
+        Duration connectTimeout();
+    }
+
     interface Manifests {
         /** Largest manifest body accepted (bytes); larger bodies get 413 MANIFEST_INVALID. */
         @WithDefault("4194304")

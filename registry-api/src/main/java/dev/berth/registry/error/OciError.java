@@ -22,6 +22,11 @@ public enum OciError {
     TAG_INVALID(400, "manifest tag invalid"),
     /** Not in the spec's table: the storage backend refused a write (disk full, quota). */
     STORAGE_FULL(507, "storage is out of space"),
+    /**
+     * Not in the spec's table; distribution's code (errcode {@code UNAVAILABLE}, 503) for a registry that cannot
+     * serve right now: here PostgreSQL out of reach or the storage refusing an operation. The client may retry.
+     */
+    UNAVAILABLE(503, "service unavailable"),
     UNKNOWN(500, "unknown error");
 
     private final int status;

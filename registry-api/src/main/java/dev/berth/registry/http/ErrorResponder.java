@@ -7,6 +7,7 @@ import dev.berth.core.digest.InvalidDigestException;
 import dev.berth.core.media.InvalidManifestException;
 import dev.berth.core.name.InvalidNameException;
 import dev.berth.core.storage.StorageException;
+import dev.berth.core.sql.DatabaseUnavailable;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -18,7 +19,8 @@ import org.jboss.logging.Logger;
 /**
  * Turns any failure on the request path into an OCI error body
  * ({@code {"errors":[{"code","message","detail"}]}}) with the right status. Unexpected failures are
- * logged with the request line and answered with a generic 500.
+ * logged with the request line and answered with a generic 500. An unreachable database or storage is
+ * {@code 503 UNAVAILABLE} (distribution's code), logged as one throttled WARN line.
  */
 @ApplicationScoped
 public class ErrorResponder {
@@ -26,6 +28,7 @@ public class ErrorResponder {
     /** At most this much of an unwanted request body is read and dropped; past it the connection is cut. */
     static final long DISCARD_LIMIT = 64L * 1024 * 1024;
     private final ObjectMapper mapper;
+    private final ThrottledLog unavailableLog = new ThrottledLog(LOG, java.time.Duration.ofSeconds(10));
 
     public ErrorResponder(ObjectMapper mapper) {
         this.mapper = mapper;
@@ -51,7 +54,10 @@ public class ErrorResponder {
             return;
         }
         RegistryException error = translate(failure);
-        if (error.error() == OciError.UNKNOWN || error.error() == OciError.STORAGE_FULL) {
+        if (error.error() == OciError.UNAVAILABLE && !(unwrap(failure) instanceof RegistryException)) {
+            // an outage fails every request: one line now and then, not a stack trace per request
+            unavailableLog.warn(ctx.request().method() + " " + ctx.request().path() + " -> 503: " + cause(failure));
+        } else if (error.error() == OciError.UNKNOWN || error.error() == OciError.STORAGE_FULL) {
             LOG.errorf(failure, "%s %s failed: %s", ctx.request().method(), ctx.request().path(), failure.getMessage());
         } else {
             LOG.debugf("%s %s -> %d %s: %s", ctx.request().method(), ctx.request().path(), error.status(),
@@ -171,7 +177,23 @@ public class ErrorResponder {
             return new RegistryException(OciError.STORAGE_FULL,
                     "the registry's storage is out of space; the upload was not stored, retry later");
         }
+        if (t instanceof StorageException se && se.unavailable()) {
+            return new RegistryException(OciError.UNAVAILABLE,
+                    "the registry's storage is unavailable; nothing was stored, retry later");
+        }
+        if (!(t instanceof StorageException) && DatabaseUnavailable.is(failure)) {
+            return new RegistryException(OciError.UNAVAILABLE, "the registry's database is unavailable; retry later");
+        }
         return new RegistryException(OciError.UNKNOWN, "internal error, see the registry log");
+    }
+
+    /** The one-line reason of an outage for the log. */
+    private static String cause(Throwable failure) {
+        Throwable t = unwrap(failure);
+        if (t instanceof StorageException) {
+            return t.getMessage();
+        }
+        return "database unavailable (" + DatabaseUnavailable.describe(failure) + ")";
     }
 
     private static Throwable unwrap(Throwable t) {

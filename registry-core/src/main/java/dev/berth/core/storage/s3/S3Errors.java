@@ -5,6 +5,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.exception.SdkException;
 
 /** Turns AWS SDK failures into {@link StorageException}s, telling a full store or quota apart. */
@@ -58,7 +59,11 @@ final class S3Errors {
             boolean full = status == 507 || code != null && OUT_OF_SPACE.contains(code);
             String detail = ase.awsErrorDetails() != null ? ase.awsErrorDetails().errorMessage() : ase.getMessage();
             return new StorageException(what + ": S3 answered " + status + (code != null ? " " + code : "")
-                    + (detail != null ? " (" + detail + ")" : ""), ase, full);
+                    + (detail != null ? " (" + detail + ")" : ""), ase, full, !full && status >= 500);
+        }
+        if (t instanceof SdkClientException) {
+            // no answer at all: connection refused or reset, timeouts (after the SDK's own retries)
+            return new StorageException(what + ": " + t.getMessage(), t, false, true);
         }
         if (t instanceof SdkException) {
             return new StorageException(what + ": " + t.getMessage(), t, false);

@@ -36,6 +36,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.awscore.exception.AwsErrorDetails;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -552,6 +553,17 @@ class S3BlobStoreContractTest extends BlobStoreContractTest {
         assertThat(notFound.outOfSpace()).isFalse();
         assertThat(notFound.getMessage()).contains("404").contains("NoSuchKey");
         assertThat(S3Errors.map("x", new ExecutionException(new RuntimeException("boom"))).outOfSpace()).isFalse();
+    }
+
+    @Test
+    void serverErrorsAndNoAnswerAreUnavailable() {
+        assertThat(S3Errors.map("x", error(503, "SlowDown")).unavailable()).isTrue();
+        assertThat(S3Errors.map("x", new CompletionException(error(500, "InternalError"))).unavailable()).isTrue();
+        assertThat(S3Errors.map("x", SdkClientException.create("Unable to execute HTTP request: Connection refused"))
+                .unavailable()).isTrue();
+        assertThat(S3Errors.map("x", error(507, "InsufficientStorage")).unavailable()).isFalse();
+        assertThat(S3Errors.map("x", error(404, "NoSuchKey")).unavailable()).isFalse();
+        assertThat(S3Errors.map("x", error(403, "AccessDenied")).unavailable()).isFalse();
     }
 
     @Test
