@@ -54,7 +54,8 @@ public class ErrorMappers {
     }
 
     @ServerExceptionMapper
-    public Response unexpected(RuntimeException e) {
+    // Exception, not RuntimeException: a connection refused by PostgreSQL arrives as a checked ConnectException
+    public Response unexpected(Exception e) {
         if (DatabaseUnavailable.is(e)) {
             // PostgreSQL is away (the pool reconnects by itself): the client may retry; one line, no stack trace
             LOG.warnf("request failed: database unavailable (%s)", DatabaseUnavailable.describe(e));
