@@ -3,7 +3,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
@@ -17,6 +19,7 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 
 /**
  * bench/gc helper: writes the garbage the benchmark sweeps, and counts what is left. The rows come from SQL in the
@@ -28,6 +31,11 @@ import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
  *                                                              S3Proxy lists, serves and deletes them as its own;
  *                                                              many times faster than PUTs through it
  * GcSeed s3-count ENDPOINT ACCESS SECRET BUCKET PREFIX         objects whose key starts with PREFIX
+ * GcSeed s3-delete ENDPOINT ACCESS SECRET BUCKET PREFIX FROM TO CALLERS
+ *                                                              deletes those objects with DeleteObjects of 1 000
+ *                                                              keys, CALLERS requests in flight (what the S3 server
+ *                                                              alone can do: the ceiling of any number of workers);
+ *                                                              prints the seconds it took
  * GcSeed files BERTH_ROOT DISTRIBUTION_ROOT FROM TO            blob files of the contents "berth-gc-bench-i" in
  *                                                              Berth's layout (blobs/sha256/ab/HEX/data) and in
  *                                                              distribution's (docker/registry/v2/blobs/...)
@@ -43,6 +51,7 @@ public class GcSeed {
             case "s3-put" -> s3Put(args);
             case "s3-files" -> s3Files(args);
             case "s3-count" -> s3Count(args);
+            case "s3-delete" -> s3Delete(args);
             case "files" -> files(args);
             case "count-files" -> {
                 try (var walk = Files.walk(Path.of(args[1]))) {
@@ -107,6 +116,40 @@ public class GcSeed {
             Files.createDirectories(file.getParent());
             Files.write(file, objectBody(i));
         }
+    }
+
+    private static void s3Delete(String[] args) throws Exception {
+        String bucket = args[4];
+        String prefix = args[5];
+        int from = Integer.parseInt(args[6]);
+        int to = Integer.parseInt(args[7]);
+        int callers = Integer.parseInt(args[8]);
+        Semaphore slots = new Semaphore(callers);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        long started = System.nanoTime();
+        try (S3AsyncClient s3 = s3(args)) {
+            for (int i = from; i < to && failure.get() == null; i += 1000) {
+                slots.acquire();
+                List<ObjectIdentifier> keys = new ArrayList<>();
+                for (int k = i; k < Math.min(i + 1000, to); k++) {
+                    keys.add(ObjectIdentifier.builder().key(objectKey(prefix, k)).build());
+                }
+                s3.deleteObjects(b -> b.bucket(bucket).delete(d -> d.objects(keys).quiet(true))).whenComplete((r, e) -> {
+                    if (e != null) {
+                        failure.compareAndSet(null, e);
+                    } else if (!r.errors().isEmpty()) {
+                        failure.compareAndSet(null, new IllegalStateException(r.errors().size() + " keys refused: "
+                                + r.errors().get(0)));
+                    }
+                    slots.release();
+                });
+            }
+            slots.acquire(callers);
+        }
+        if (failure.get() != null) {
+            throw new IllegalStateException("DeleteObjects failed", failure.get());
+        }
+        System.out.printf("%.2f%n", (System.nanoTime() - started) / 1e9);
     }
 
     private static void s3Count(String[] args) {

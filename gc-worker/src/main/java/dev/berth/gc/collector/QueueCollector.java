@@ -6,6 +6,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.jboss.logging.Logger;
 
 /**
  * A {@link Mode#SHARED} collector that works through a queue table: a pass takes batches, each one transaction
@@ -19,6 +20,7 @@ import java.util.Set;
 public abstract class QueueCollector<K> implements Collector {
     /** Items that failed are skipped for the rest of a pass; past this many the pass stops (something is wrong). */
     static final int MAX_FAILED_PER_PASS = 10_000;
+    private static final Logger LOG = Logger.getLogger(QueueCollector.class);
 
     protected final Pool pool;
 
@@ -69,7 +71,11 @@ public abstract class QueueCollector<K> implements Collector {
         Set<String> failed = new HashSet<>();
         long total = 0;
         while (!scope.stopping() && failed.size() < MAX_FAILED_PER_PASS) {
+            long started = System.nanoTime();
             Batch batch = Transactions.inTransaction(pool, tx -> batch(tx, failed));
+            // the time of each batch, commit included: where a slow sweep spends it (DEBUG)
+            LOG.debugf("%s: batch of %d claimed, %d deleted in %d ms", name(), batch.claimed(), batch.objects(),
+                    (System.nanoTime() - started) / 1_000_000);
             if (batch.claimed() == 0) {
                 break;
             }

@@ -39,8 +39,9 @@ public class BlobRepository {
     private static final String CHECK = "select c.digest, b.digest is not null, b.size, "
             + "exists (select 1 from repository_blob l where l.digest = c.digest) as linked, "
             + "exists (select 1 from manifest_reference r where r.digest = c.digest) as referenced, "
-            + "exists (select 1 from gc_pending_object p where p.digest = c.digest or p.storage_key = b.storage_key) "
-            + "  as pending, "
+            // two lookups, one per index: an OR of both columns in one subquery cannot use either index
+            + "(exists (select 1 from gc_pending_object p where p.digest = c.digest) "
+            + "  or exists (select 1 from gc_pending_object p where p.storage_key = b.storage_key)) as pending, "
             + "b.last_touched_at + $2::int8 * interval '1 millisecond' > now() as in_grace, "
             + "b.last_touched_at + $2::int8 * interval '1 millisecond' as due "
             + "from unnest($1::text[]) c(digest) left join blob b on b.digest = c.digest";

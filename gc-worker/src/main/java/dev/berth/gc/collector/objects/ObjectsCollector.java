@@ -67,7 +67,9 @@ public class ObjectsCollector extends QueueCollector<String> {
             return Batch.NONE;
         }
         List<StorageKey> keys = claimed.stream().map(p -> new StorageKey(p.storageKey())).toList();
+        long started = System.nanoTime();
         Set<String> failed = new HashSet<>(awaitStorage(keys));
+        LOG.debugf("objects: storage deleted %d objects in %d ms", keys.size(), (System.nanoTime() - started) / 1_000_000);
         List<String> deleted = new ArrayList<>();
         long bytes = 0;
         for (Pending p : claimed) {
