@@ -119,6 +119,8 @@ class ContainerImagesIT {
             if (name.equals(ServiceImages.BASE)) {
                 baseLayers = layers;
             } else {
+                assertThat(labels.path("org.opencontainers.image.title").asText()).as("title label of %s (set by the build, "
+                        + "not inherited from the base)", name).isEqualTo("berth/" + name);
                 assertThat(config.path("WorkingDir").asText()).as("working dir of %s", name).isEqualTo("/deployments");
                 assertThat(config.path("Entrypoint").toString()).as("entrypoint of %s", name).contains("quarkus-run.jar");
                 assertThat(layers.subList(0, baseLayers.size())).as("%s starts with the layers of the base", name)
