@@ -20,6 +20,7 @@ import dev.berth.it.harness.Http;
 import dev.berth.it.harness.ItEnvironment;
 import dev.berth.it.harness.ItPaths;
 import dev.berth.it.harness.ManagedProcess;
+import dev.berth.it.harness.ServiceLauncher;
 import dev.berth.it.harness.Tools;
 
 /**
@@ -217,19 +218,10 @@ public final class ServiceImages implements AutoCloseable {
                 "-Dquarkus.vertx.cluster.clustered=false",
                 "-jar", app.resolve("quarkus-run.jar").toString());
         ManagedProcess process = ManagedProcess.start("registry-api-images", command, Map.of(), app, Duration.ofSeconds(20));
-        URI health = URI.create("http://127.0.0.1:" + port + "/q/health/ready");
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new AssertionError("registry-api for the images exited before it was ready:\n" + process.describe());
-            }
-            if (Http.statusOrMinusOne(health) == 200) {
-                return process;
-            }
-            sleep(250);
-        }
-        process.close();
-        throw new AssertionError("registry-api for the images not ready within 120 s:\n" + process.describe());
+        // closes the process when it exits or is not ready in time
+        ServiceLauncher.awaitReady("registry-api for the images", process,
+                URI.create("http://127.0.0.1:" + port + "/q/health/ready"), Http::statusOrMinusOne);
+        return process;
     }
 
     /**
@@ -309,15 +301,6 @@ public final class ServiceImages implements AutoCloseable {
             return Files.createDirectories(dir);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted", e);
         }
     }
 

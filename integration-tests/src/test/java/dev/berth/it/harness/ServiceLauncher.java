@@ -13,7 +13,7 @@ import java.util.function.ToIntFunction;
  * What the harness's service processes (token-service, catalog-service) share: the packaged runner jar, the JVM
  * command line on 127.0.0.1 against the test database, and the wait until {@code /q/health/ready} answers 200.
  */
-final class ServiceLauncher {
+public final class ServiceLauncher {
     private ServiceLauncher() {
     }
 
@@ -56,7 +56,7 @@ final class ServiceLauncher {
      * the process's output when it exits or is not ready within {@link RegistryProcess#READY_TIMEOUT}; the process is
      * closed when it fails.
      */
-    static void awaitReady(String what, ManagedProcess process, URI health, ToIntFunction<URI> status) {
+    public static void awaitReady(String what, ManagedProcess process, URI health, ToIntFunction<URI> status) {
         try {
             long started = System.nanoTime();
             long deadline = started + RegistryProcess.READY_TIMEOUT.toNanos();
